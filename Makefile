@@ -1,0 +1,35 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README.md).
+# Everything is done by tools/ofn.sh; these targets only name its commands.
+.PHONY: help setup demo test lint run pg-start pg-stop clean
+
+help:
+	@echo "make demo   - PostgreSQL + local Stripe + demo database, Odoo on http://127.0.0.1:8069"
+	@echo "make test   - fresh test database with the addons, then every test (ARGS='path::test' for one)"
+	@echo "make lint   - pre-commit: ruff and pylint-odoo"
+	@echo "make setup  - only install what is missing (Debian packages, .venv, Odoo 18.0)"
+	@echo "make run    - Odoo against real Stripe, configured by config/.env"
+	@echo "make clean  - stop PostgreSQL and delete .run/ (databases, sandbox state, logs)"
+
+setup:
+	@tools/ofn.sh setup
+
+demo:
+	@tools/ofn.sh demo
+
+test:
+	@tools/ofn.sh test $(ARGS)
+
+lint:
+	@tools/ofn.sh lint
+
+run:
+	@tools/ofn.sh run
+
+pg-start:
+	@tools/ofn.sh pg-start
+
+pg-stop:
+	@tools/ofn.sh pg-stop
+
+clean: pg-stop
+	rm -rf .run

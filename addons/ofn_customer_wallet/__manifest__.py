@@ -1,0 +1,16 @@
+{
+    "name": "OFN Customer Wallet",
+    "summary": "A card saved once, usable at every hub the customer allows",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Payment Providers",
+    "author": "Open Food Network Odoo team",
+    "website": "https://github.com/openfoodfoundation",
+    "license": "AGPL-3",
+    "depends": ["ofn_stripe_connect", "portal"],
+    "external_dependencies": {"python": ["stripe"]},
+    "data": [
+        "security/ir.model.access.csv",
+        "views/ofn_wallet_menus.xml",
+    ],
+    "installable": True,
+}

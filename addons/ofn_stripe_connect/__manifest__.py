@@ -1,0 +1,20 @@
+{
+    "name": "OFN Stripe Connect",
+    "summary": "Hubs connect their own Stripe accounts; the platform charges on their behalf",
+    "version": "18.0.1.0.0",
+    "category": "Accounting/Payment Providers",
+    "author": "Open Food Network Odoo team",
+    "website": "https://github.com/openfoodfoundation",
+    "license": "AGPL-3",
+    "depends": ["payment_stripe", "account_payment"],
+    "external_dependencies": {"python": ["stripe"]},
+    "data": [
+        "security/ofn_security.xml",
+        "security/ir.model.access.csv",
+        "security/ofn_stripe_account_rules.xml",
+        "views/ofn_stripe_account_views.xml",
+        "views/ofn_menus.xml",
+    ],
+    "application": True,
+    "installable": True,
+}

@@ -1,0 +1,2 @@
+from . import test_platform_settings
+from . import test_stripe_account_rules
