@@ -47,7 +47,6 @@ ensure_system() {
     [ -n "$(pg_bindir)" ] || missing+=(postgresql)
     command -v pg_config >/dev/null 2>&1 || missing+=(libpq-dev)   # psycopg2 builds from source
     command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
-    [ -e /usr/include/lber.h ] || missing+=(libldap2-dev libsasl2-dev)  # python-ldap (Odoo pins it)
     command -v gcc >/dev/null 2>&1 || missing+=(build-essential)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)       # Odoo browser tours
     [ ${#missing[@]} -eq 0 ] && return
@@ -88,6 +87,13 @@ find_odoo() {
   - internet access to $ODOO_GIT_URL (branch 18.0 is then cloned into .run/odoo-src)"
 }
 
+pip_install() {   # pip, without the noise of this machine's unreachable extra indexes
+    local rc=0
+    "$PY" -m pip install -q "$@" 2>&1 | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+    rc=${PIPESTATUS[0]}
+    return "$rc"
+}
+
 ensure_venv() {
     local odoo_src stamp want
     odoo_src=$(find_odoo)
@@ -105,13 +111,13 @@ ensure_venv() {
     else
         ${PYTHON:-python3} -m venv "$VENV"
     fi
-    "$PY" -m pip install -q --upgrade 'pip<25' 'setuptools<75' wheel
+    pip_install --upgrade 'pip<25' 'setuptools<75' wheel
     if [ "$odoo_src" != importable ]; then
         # Odoo's own pins (psycopg2 built against libpq-dev, lxml with lxml.html.clean, ...).
         # python-ldap is only for auth_ldap, which this project does not use.
         grep -v '^python-ldap' "$odoo_src/requirements.txt" >"$RUN/odoo-requirements.txt"
         say "Installing Odoo 18.0's requirements"
-        "$PY" -m pip install -q -r "$RUN/odoo-requirements.txt" || die "pip could not install Odoo's requirements (see above)"
+        pip_install -r "$RUN/odoo-requirements.txt" || die "pip could not install Odoo's requirements (see above)"
         # Install Odoo from the source tree in development mode (a .pth entry: the tree stays where it is).
         "$PY" - "$odoo_src" <<'EOF'
 import sys, sysconfig, pathlib
@@ -119,7 +125,7 @@ pathlib.Path(sysconfig.get_paths()["purelib"], "odoo-src.pth").write_text(sys.ar
 EOF
     fi
     say "Installing the project's requirements"
-    "$PY" -m pip install -q -r "$ROOT/requirements.txt" || die "pip could not install requirements.txt (see above)"
+    pip_install -r "$ROOT/requirements.txt" || die "pip could not install requirements.txt (see above)"
     "$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version' \
         || die "the venv does not import Odoo 18.0"
     echo "$want" >"$stamp"
