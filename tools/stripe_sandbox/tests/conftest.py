@@ -1,7 +1,6 @@
 import pytest
 import requests
 
-
 CARD_EXPIRY = {"exp_month": 12, "exp_year": 2034, "cvc": "123"}
 
 
