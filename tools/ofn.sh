@@ -22,6 +22,7 @@ ODOO_CONVENTIONAL_SRC=/opt/odoo-18.0
 ODOO_GIT_URL=https://github.com/odoo/odoo.git
 MODULES=ofn_stripe_connect,ofn_customer_wallet,ofn_standing_orders
 export TZ=UTC
+export PATH="$PATH:/usr/sbin:/sbin"   # runuser, useradd
 export PIP_CONSTRAINT="$CONSTRAINTS" PIP_DISABLE_PIP_VERSION_CHECK=1
 export PYTHONPATH="$ROOT/tools${PYTHONPATH:+:$PYTHONPATH}"
 
