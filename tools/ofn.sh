@@ -249,7 +249,7 @@ install_db() {
     local conf=$1 db=$2 log=$3
     say "Creating database $db with $MODULES"
     pg_psql -qc "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
-    rm -rf "$RUN/data/filestore/$db"
+    rm -rf "$RUN/data/filestore/$db" "$log"
     odoo -c "$conf" -d "$db" -i "$MODULES" --stop-after-init --log-level=info --logfile="$log" \
         || { tail -40 "$log" >&2; die "installing $MODULES failed (log: $log)"; }
     if grep -E ' (WARNING|ERROR|CRITICAL) ' "$log" >&2; then

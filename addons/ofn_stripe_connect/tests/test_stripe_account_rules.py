@@ -41,9 +41,13 @@ class TestStripeAccountRules(TransactionCase):
                 {"company_id": self.hub_a.id, "stripe_account_id": "acct_other"}
             )
 
-    def test_menu_visible_to_hub_manager(self):
-        menu = self.env.ref("ofn_stripe_connect.menu_ofn_stripe_account")
+    def test_menus_by_role(self):
+        hub_menu = self.env.ref("ofn_stripe_connect.menu_ofn_hub_stripe")
+        all_accounts_menu = self.env.ref("ofn_stripe_connect.menu_ofn_stripe_account")
         visible = self.env["ir.ui.menu"].with_user(self.manager_a)._visible_menu_ids()
-        self.assertIn(menu.id, visible)
+        self.assertIn(hub_menu.id, visible)
+        self.assertNotIn(all_accounts_menu.id, visible, "the list of all hubs is for admins")
         employee = new_test_user(self.env, login="plain_employee", groups="base.group_user")
-        self.assertNotIn(menu.id, self.env["ir.ui.menu"].with_user(employee)._visible_menu_ids())
+        self.assertNotIn(
+            hub_menu.id, self.env["ir.ui.menu"].with_user(employee)._visible_menu_ids()
+        )

@@ -1,0 +1,176 @@
+import json
+import logging
+import uuid
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.payment_stripe import const as stripe_const
+
+from ..exceptions import StripeGatewayError, StripeNotConfigured
+from ..platform_settings import get_setting
+from ..utils import nest_form_params
+
+_logger = logging.getLogger(__name__)
+
+
+class PaymentProvider(models.Model):
+    """A hub's Stripe provider: Odoo's ``payment_stripe`` acting on the hub's connected account
+    with the platform's keys (DESIGN.md §3), through its Stripe Connect hooks."""
+
+    _inherit = "payment.provider"
+
+    ofn_stripe_account_id = fields.Many2one(
+        "ofn.stripe.account",
+        string="Hub Stripe account",
+        readonly=True,
+        ondelete="restrict",
+        index="btree_not_null",
+        help="Payments of this provider are direct charges on this connected account.",
+    )
+    ofn_is_platform_provider = fields.Boolean(
+        string="Platform Stripe provider",
+        readonly=True,
+        help="Acts on the platform's own Stripe account with the keys from the environment.",
+    )
+
+    # ------------------------------------------------------------------ what is ours
+    def _ofn_uses_platform_keys(self):
+        self.ensure_one()
+        return self.code == "stripe" and bool(
+            self.ofn_stripe_account_id or self.ofn_is_platform_provider
+        )
+
+    def _ofn_stripe_account_header(self):
+        """The ``acct_`` id every request of this provider acts on (``None``: the platform)."""
+        self.ensure_one()
+        return self.sudo().ofn_stripe_account_id.stripe_account_id or None
+
+    # ------------------------------------------------------------------ constraints
+    @api.constrains("state", "ofn_stripe_account_id", "company_id")
+    def _check_ofn_hub_account_can_charge(self):
+        for provider in self.filtered("ofn_stripe_account_id"):
+            account = provider.sudo().ofn_stripe_account_id
+            if account.company_id != provider.company_id:
+                raise ValidationError(
+                    _("A hub's Stripe provider can only use that hub's own Stripe account.")
+                )
+            if provider.state == "test":
+                raise ValidationError(
+                    _(
+                        "A hub's Stripe provider follows the platform's keys: set test or live "
+                        "mode with the platform's keys, not on the provider."
+                    )
+                )
+            if provider.state == "enabled" and not (
+                account.state == "connected" and account.charges_enabled
+            ):
+                raise ValidationError(
+                    _(
+                        "%(hub)s cannot take card payments yet: its Stripe account must be "
+                        "connected with charges enabled. Finish the onboarding on Stripe, then "
+                        "refresh the status on the hub's Stripe tab.",
+                        hub=provider.company_id.name,
+                    )
+                )
+
+    def _check_required_if_provider(self):
+        """The keys of hub and platform providers come from the environment, never from fields."""
+        return super(
+            PaymentProvider, self.filtered(lambda p: not p._ofn_uses_platform_keys())
+        )._check_required_if_provider()
+
+    # ------------------------------------------------------------------ following the account
+    def _ofn_follow_account_status(self, enable=False):
+        """Disable the provider when its account cannot take payments; with ``enable``, enable and
+        publish it when it can (at connection, or when onboarding completes)."""
+        for provider in self.sudo():
+            account = provider.ofn_stripe_account_id
+            can_charge = account.state == "connected" and account.charges_enabled
+            if not can_charge and provider.state != "disabled":
+                provider.state = "disabled"
+            elif can_charge and enable and self.env["res.config.settings"]._ofn_connect_enabled():
+                provider.write({"state": "enabled", "is_published": True})
+
+    # ------------------------------------------------------------------ payment_stripe hooks
+    def _stripe_has_connected_account(self):
+        self.ensure_one()
+        return bool(self.ofn_stripe_account_id) or super()._stripe_has_connected_account()
+
+    def _stripe_onboarding_is_ongoing(self):
+        self.ensure_one()
+        account = self.sudo().ofn_stripe_account_id
+        if account:
+            return not account.charges_enabled
+        return super()._stripe_onboarding_is_ongoing()
+
+    def _get_stripe_extra_request_headers(self):
+        headers = super()._get_stripe_extra_request_headers()
+        account = self.code == "stripe" and self._ofn_stripe_account_header()
+        if account:
+            headers["Stripe-Account"] = account
+        return headers
+
+    def _stripe_make_request(
+        self, endpoint, payload=None, method="POST", offline=False, idempotency_key=None
+    ):
+        """Route the requests of hub and platform providers through the gateway: the platform key,
+        ``OFN_STRIPE_API_BASE``, the ``Stripe-Account`` header, and payment_stripe's own API
+        version (its code reads responses in that version's shape). Same contract as the
+        original: 4xx errors raise a ``ValidationError``, or are returned as they are when
+        ``offline``."""
+        if not self._ofn_uses_platform_keys():
+            return super()._stripe_make_request(
+                endpoint,
+                payload=payload,
+                method=method,
+                offline=offline,
+                idempotency_key=idempotency_key,
+            )
+        self.ensure_one()
+        path = "/v1/" + endpoint.lstrip("/")
+        if method.upper() == "POST":
+            # payment_stripe sends no key for online payments: one per call still protects the
+            # SDK's network retries from charging twice
+            idempotency_key = idempotency_key or str(uuid.uuid4())
+        try:
+            return self.env["ofn.stripe.gateway"].request(
+                method,
+                path,
+                nest_form_params(payload or {}),
+                account=self._ofn_stripe_account_header(),
+                idempotency_key=idempotency_key,
+                api_version=stripe_const.API_VERSION,
+            )
+        except StripeNotConfigured as error:
+            raise ValidationError(str(error)) from error
+        except StripeGatewayError as error:
+            if offline and error.json_body and 400 <= (error.http_status or 0) < 500:
+                return error.json_body
+            _logger.info("Stripe refused %s %s: %s", method, path, error.code)
+            raise ValidationError("Stripe: " + error.args[0]) from error
+
+    def _stripe_get_inline_form_values(self, *args, **kwargs):
+        """Stripe.js on a hub's checkout acts on the hub's account (``stripeAccount``)."""
+        values = super()._stripe_get_inline_form_values(*args, **kwargs)
+        account = self._ofn_stripe_account_header()
+        if not account:
+            return values
+        values = json.loads(values)
+        values["stripe_account"] = account
+        return json.dumps(values)
+
+    # ------------------------------------------------------------------ checkout
+    @api.model
+    def _get_compatible_providers(self, *args, **kwargs):
+        """With Stripe Connect off for the instance, no hub provider is offered at checkout."""
+        providers = super()._get_compatible_providers(*args, **kwargs)
+        if not self.env["res.config.settings"]._ofn_connect_enabled():
+            providers = providers.filtered(lambda p: not p.ofn_stripe_account_id)
+        return providers
+
+    @api.model
+    def _ofn_platform_keys_present(self):
+        return bool(
+            get_setting("OFN_STRIPE_SECRET_KEY") and get_setting("OFN_STRIPE_PUBLISHABLE_KEY")
+        )

@@ -1,0 +1,91 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from .. import const
+from ..platform_settings import get_setting
+
+
+class ResCompany(models.Model):
+    """The hub side of Stripe Connect: the "Stripe" tab of the company form."""
+
+    _inherit = "res.company"
+
+    ofn_stripe_account_ids = fields.One2many("ofn.stripe.account", "company_id")
+    ofn_stripe_account_id = fields.Many2one(
+        "ofn.stripe.account", string="Stripe account", compute="_compute_ofn_stripe_account_id"
+    )
+    ofn_stripe_state = fields.Selection(
+        const.ACCOUNT_STATES, string="Stripe", compute="_compute_ofn_stripe_account_id"
+    )
+    ofn_connect_enabled = fields.Boolean(compute="_compute_ofn_connect_flags")
+    ofn_oauth_available = fields.Boolean(compute="_compute_ofn_connect_flags")
+    ofn_can_manage_stripe = fields.Boolean(compute="_compute_ofn_connect_flags")
+
+    @api.depends("ofn_stripe_account_ids.state")
+    def _compute_ofn_stripe_account_id(self):
+        for company in self:
+            account = company.sudo().ofn_stripe_account_ids[:1]
+            company.ofn_stripe_account_id = account
+            company.ofn_stripe_state = account.state
+
+    def _compute_ofn_connect_flags(self):
+        enabled = self.env["res.config.settings"]._ofn_connect_enabled()
+        oauth = bool(get_setting("OFN_STRIPE_CLIENT_ID"))
+        for company in self:
+            company.ofn_connect_enabled = enabled
+            company.ofn_oauth_available = oauth
+            company.ofn_can_manage_stripe = company._ofn_user_manages()
+
+    # ------------------------------------------------------------------ who may connect
+    def _ofn_user_manages(self, user=None):
+        """Platform admins, and the hub's managers (members of the company), manage its Stripe."""
+        self.ensure_one()
+        user = user or self.env.user
+        if user.has_group("base.group_system"):
+            return True
+        return user.has_group("ofn_stripe_connect.group_ofn_hub_manager") and self in (
+            user.company_ids
+        )
+
+    def _ofn_check_manager(self):
+        self.ensure_one()
+        if not self._ofn_user_manages():
+            raise AccessError(
+                _("Only %(hub)s's managers can change its Stripe connection.", hub=self.name)
+            )
+        if not self.env["res.config.settings"]._ofn_connect_enabled():
+            raise UserError(_("Stripe Connect is switched off on this platform."))
+
+    # ------------------------------------------------------------------ buttons
+    def action_ofn_stripe_connect(self):
+        """Open the confirmation step before leaving for Stripe."""
+        self._ofn_check_manager()
+        if self.sudo().ofn_stripe_account_id.state in ("connected", "onboarding"):
+            raise UserError(_("%(hub)s is already connected to a Stripe account.", hub=self.name))
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Connect %(hub)s to Stripe", hub=self.name),
+            "res_model": "ofn.stripe.connect.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_company_id": self.id},
+        }
+
+    def action_ofn_stripe_refresh(self):
+        self._ofn_check_manager()
+        self.sudo().ofn_stripe_account_id.action_refresh_status()
+        return True
+
+    def action_ofn_stripe_disconnect(self):
+        self._ofn_check_manager()
+        self.env["ofn.stripe.disconnector"].disconnect(self.sudo().ofn_stripe_account_id)
+        return True
+
+    def action_ofn_stripe_continue_onboarding(self):
+        """Back to Stripe's onboarding for an account created with Account Links."""
+        self._ofn_check_manager()
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/ofn/stripe/connect/{self.id}?method=account_link",
+            "target": "self",
+        }

@@ -1,0 +1,1 @@
+from . import ofn_stripe_connect_wizard
