@@ -98,8 +98,10 @@ class OfnStripeGateway(models.AbstractModel):
         (``stripe_user_id``, ``livemode``...). The tokens themselves are never stored: the platform
         key acts for the account through ``Stripe-Account``."""
         with _translate_errors("/oauth/token"):
-            response = self._client().oauth.token(
-                {"grant_type": "authorization_code", "code": code}
+            response = (
+                self._client()
+                .oauth.token({"grant_type": "authorization_code", "code": code})
+                .to_dict()
             )
         return {
             "stripe_user_id": response["stripe_user_id"],

@@ -1,2 +1,3 @@
 from . import test_platform_settings
 from . import test_stripe_account_rules
+from . import test_connect_hub

@@ -1,0 +1,90 @@
+"""Shared ground of the tests that talk to the local Stripe sandbox (DESIGN.md §6).
+
+The root ``conftest.py`` of the repository starts the sandbox for the session and exports the
+platform settings (``OFN_STRIPE_*``) pointing at it; these classes read them, reset the sandbox
+over HTTP before each class, and offer the acts most tests need: a hub with a manager, a hub
+connected through the sandbox's real OAuth page, a client to look at the sandbox directly.
+"""
+
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+import stripe
+
+from odoo.tests import HttpCase, TransactionCase, new_test_user
+
+from ..const import PARAM_CONNECT_ENABLED
+from ..platform_settings import api_base, get_setting
+
+
+class OfnStripeCommon:
+    """Mixin: sandbox access and hub fixtures. Use through :class:`OfnStripeCase` or
+    :class:`OfnStripeHttpCase`."""
+
+    @classmethod
+    def _setup_ofn_stripe(cls):
+        cls.sandbox_url = api_base()
+        if not cls.sandbox_url.startswith("http://127.0.0.1:"):
+            raise RuntimeError("tests only ever talk to the local Stripe sandbox")
+        requests.post(cls.sandbox_url + "/_sandbox/reset", timeout=10).raise_for_status()
+        cls.env["ir.config_parameter"].sudo().set_param(PARAM_CONNECT_ENABLED, "1")
+        cls.gateway = cls.env["ofn.stripe.gateway"]
+
+    @classmethod
+    def _sandbox_client(cls, account=None):
+        """A StripeClient on the sandbox, acting for ``account`` (``None``: the platform)."""
+        return stripe.StripeClient(
+            get_setting("OFN_STRIPE_SECRET_KEY"),
+            stripe_account=account,
+            base_addresses={"api": cls.sandbox_url, "connect": cls.sandbox_url},
+            max_network_retries=0,
+        )
+
+    @classmethod
+    def _create_hub(cls, name, manager_login=None):
+        """A hub company (EUR, France) and, with ``manager_login``, its manager."""
+        hub = cls.env["res.company"].create(
+            {
+                "name": name,
+                "currency_id": cls.env.ref("base.EUR").id,
+                "country_id": cls.env.ref("base.fr").id,
+                "email": f"{name.lower().replace(' ', '.')}@hub.example",
+            }
+        )
+        manager = None
+        if manager_login:
+            manager = new_test_user(
+                cls.env,
+                login=manager_login,
+                groups="ofn_stripe_connect.group_ofn_hub_manager",
+                company_id=hub.id,
+                company_ids=[(6, 0, hub.ids)],
+            )
+        return hub, manager
+
+    @classmethod
+    def _connect_hub(cls, hub):
+        """Connect ``hub`` to a new Standard account approved on the sandbox's OAuth page (as
+        the platform admin); returns its ``ofn.stripe.account``."""
+        state = cls.env["ofn.stripe.oauth.state"]._issue(hub)
+        authorize = cls.gateway.oauth_authorize_url("http://127.0.0.1/callback", state)
+        approved = requests.post(
+            authorize, data={"decision": "approve"}, allow_redirects=False, timeout=10
+        )
+        code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
+        account_id = cls.gateway.oauth_token(code)["stripe_user_id"]
+        return cls.env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+
+
+class OfnStripeCase(OfnStripeCommon, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ofn_stripe()
+
+
+class OfnStripeHttpCase(OfnStripeCommon, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_ofn_stripe()
