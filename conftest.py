@@ -7,10 +7,21 @@
 """
 
 import os
+import re
 
 import pytest
 
 pytest_plugins = ["stripe_sandbox.pytest_plugin"]
+
+
+def pytest_configure(config):
+    """HTTP requests of HttpCase go to the database under test, whatever odoo.conf's dbfilter."""
+    try:
+        from odoo.tools import config as odoo_config
+    except ImportError:
+        return
+    if odoo_config.get("db_name"):
+        odoo_config["dbfilter"] = f"^{re.escape(odoo_config['db_name'])}$"
 
 
 @pytest.fixture(scope="session", autouse=True)
