@@ -153,7 +153,7 @@ class TestOauthConnect(OfnStripeHttpCase):
         self.assertEqual(len(self._accounts()), 1)
 
     def test_connect_is_refused_to_managers_of_other_hubs(self):
-        other_hub, _other_manager = self._create_hub("Hilltop", "hilltop_manager")
+        self._create_hub("Hilltop", "hilltop_manager")
         self.authenticate("hilltop_manager", "hilltop_manager")
         response = self.url_open(f"/ofn/stripe/connect/{self.hub.id}", allow_redirects=False)
         self.assertEqual(response.status_code, 403)
