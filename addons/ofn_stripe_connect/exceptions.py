@@ -37,7 +37,8 @@ class StripeGatewayError(UserError):
 
     @classmethod
     def from_stripe_error(cls, error, message):
-        body = (getattr(error, "json_body", None) or {}).get("error") or {}
+        body = (getattr(error, "json_body", None) or {}).get("error")
+        body = body if isinstance(body, dict) else {}  # OAuth errors: {"error": "invalid_grant"}
         code = getattr(error, "code", None) or body.get("code")
         if not code and error.__class__.__name__ == "PermissionError":
             code = "account_invalid"

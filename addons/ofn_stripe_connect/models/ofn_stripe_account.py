@@ -97,8 +97,8 @@ class OfnStripeAccount(models.Model):
             "details_submitted": bool(account.get("details_submitted")),
             "requirements_due": "\n".join(due) or False,
             "disabled_reason": requirements.get("disabled_reason") or False,
-            "stripe_account_name": (settings.get("dashboard") or {}).get("display_name")
-            or profile.get("name")
+            "stripe_account_name": profile.get("name")
+            or (settings.get("dashboard") or {}).get("display_name")
             or account.get("email")
             or False,
             "account_type": account.get("type") or self.account_type,
