@@ -264,7 +264,7 @@ free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0
 sandbox_start() {   # sets SANDBOX_URL, SANDBOX_PID
     local port; port=$(free_port)
     mkdir -p "$RUN/sandbox"
-    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" --state-file "$RUN/sandbox/state.pickle" \
+    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" --state-file "$RUN/sandbox/state.pickle" --from-scratch \
         --client-id "$OFN_STRIPE_CLIENT_ID" \
         --webhook-url "http://127.0.0.1:${OFN_HTTP_PORT:-8069}/ofn/stripe/webhook" \
         --webhook-secret "$OFN_STRIPE_WEBHOOK_SECRET" >"$RUN/sandbox/server.log" 2>&1 &
@@ -315,9 +315,8 @@ cmd_demo() {
     export OFN_STRIPE_JS_URL="$SANDBOX_URL/js.stripe.com/v3/"
     local db=${OFN_DEMO_DB:-ofn_demo} conf="$RUN/odoo-demo.conf"
     write_conf "$conf" "$db"
-    if ! "$PY" "$ROOT/tools/demo/db_ready.py" "$conf" "$db"; then
-        install_db "$conf" "$db" "$RUN/install-$db.log"
-    fi
+    # the demo starts from scratch every time: a fresh database and a fresh sandbox
+    install_db "$conf" "$db" "$RUN/install-$db.log"
     say "Loading the demo data"
     OFN_RUN_DIR="$RUN" odoo shell -c "$conf" -d "$db" --no-http --log-level=warn <"$ROOT/tools/demo/seed.py" >"$RUN/demo-seed.log" 2>&1 \
         || { tail -30 "$RUN/demo-seed.log" >&2; die "demo data failed (log: $RUN/demo-seed.log)"; }

@@ -18,6 +18,8 @@
         "views/payment_provider_views.xml",
         "views/ofn_stripe_connect_wizard_views.xml",
         "views/connect_templates.xml",
+        "security/ofn_stripe_event_rules.xml",
+        "views/ofn_stripe_event_views.xml",
         "views/ofn_menus.xml",
     ],
     "application": True,

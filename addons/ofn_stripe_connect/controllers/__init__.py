@@ -1,1 +1,2 @@
 from . import connect
+from . import webhook

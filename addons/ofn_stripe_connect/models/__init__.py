@@ -7,3 +7,5 @@ from . import payment_transaction
 from . import res_company
 from . import res_config_settings
 from . import ofn_stripe_connector
+from . import ofn_stripe_event
+from . import ofn_stripe_webhook_processor

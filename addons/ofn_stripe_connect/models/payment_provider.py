@@ -148,7 +148,7 @@ class PaymentProvider(models.Model):
             if offline and error.json_body and 400 <= (error.http_status or 0) < 500:
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)
-            raise ValidationError("Stripe: " + error.args[0]) from error
+            raise ValidationError(_("Stripe: %(reason)s", reason=error.args[0])) from error
 
     def _stripe_get_inline_form_values(self, *args, **kwargs):
         """Stripe.js on a hub's checkout acts on the hub's account (``stripeAccount``)."""

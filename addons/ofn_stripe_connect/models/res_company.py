@@ -17,6 +17,18 @@ class ResCompany(models.Model):
     ofn_stripe_state = fields.Selection(
         const.ACCOUNT_STATES, string="Stripe", compute="_compute_ofn_stripe_account_id"
     )
+    ofn_stripe_charges_enabled = fields.Boolean(
+        string="Charges enabled", compute="_compute_ofn_stripe_account_id"
+    )
+    ofn_stripe_payouts_enabled = fields.Boolean(
+        string="Payouts enabled", compute="_compute_ofn_stripe_account_id"
+    )
+    ofn_stripe_details_submitted = fields.Boolean(
+        string="Details submitted", compute="_compute_ofn_stripe_account_id"
+    )
+    ofn_stripe_requirements_due = fields.Text(
+        string="Still needed by Stripe", compute="_compute_ofn_stripe_account_id"
+    )
     ofn_connect_enabled = fields.Boolean(compute="_compute_ofn_connect_flags")
     ofn_oauth_available = fields.Boolean(compute="_compute_ofn_connect_flags")
     ofn_can_manage_stripe = fields.Boolean(compute="_compute_ofn_connect_flags")
@@ -27,6 +39,10 @@ class ResCompany(models.Model):
             account = company.sudo().ofn_stripe_account_ids[:1]
             company.ofn_stripe_account_id = account
             company.ofn_stripe_state = account.state
+            company.ofn_stripe_charges_enabled = account.charges_enabled
+            company.ofn_stripe_payouts_enabled = account.payouts_enabled
+            company.ofn_stripe_details_submitted = account.details_submitted
+            company.ofn_stripe_requirements_due = account.requirements_due
 
     def _compute_ofn_connect_flags(self):
         enabled = self.env["res.config.settings"]._ofn_connect_enabled()

@@ -3,3 +3,7 @@ from . import test_stripe_account_rules
 from . import test_connect_hub
 from . import test_oauth_connect
 from . import test_hub_payment
+from . import test_disconnect
+from . import test_hub_isolation
+from . import test_settings_panel
+from . import test_webhook
