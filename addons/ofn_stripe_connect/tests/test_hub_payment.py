@@ -1,3 +1,5 @@
+import json
+
 import stripe
 
 from odoo.exceptions import ValidationError
@@ -131,3 +133,12 @@ class TestHubPayment(OfnStripeCase):
         self.assertFalse(provider.stripe_secret_key)
         self.assertFalse(provider.stripe_publishable_key)
         self.assertTrue(provider._stripe_get_publishable_key().startswith("pk_test_"))
+
+    def test_stripe_js_on_the_hub_checkout_acts_on_the_hub_account(self):
+        values = json.loads(
+            self.account_a.provider_id._stripe_get_inline_form_values(
+                20.0, self.eur, self.customer.id, False, self.env.ref("payment.payment_method_card")
+            )
+        )
+        self.assertEqual(values["stripe_account"], self.account_a.stripe_account_id)
+        self.assertTrue(values["publishable_key"].startswith("pk_test_"))
