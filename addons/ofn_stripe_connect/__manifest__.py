@@ -22,6 +22,11 @@
         "views/ofn_stripe_event_views.xml",
         "views/ofn_menus.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "ofn_stripe_connect/static/src/js/stripe_options.js",
+        ],
+    },
     "application": True,
     "installable": True,
 }
