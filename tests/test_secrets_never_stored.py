@@ -1,11 +1,15 @@
 """The platform key, the Connect client id and the webhook secret never reach the database
 (DESIGN.md §3): neither through installation nor through the flows that use them."""
 
+import logging
 import shutil
 import subprocess
+from urllib.parse import parse_qs, urlsplit
+
+import requests
 
 from odoo.tests import tagged
-from odoo.tools import SQL, config
+from odoo.tools import SQL, config, mute_logger
 
 from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
 from odoo.addons.ofn_stripe_connect.tests.common import OfnStripeHttpCase
@@ -63,3 +67,33 @@ class TestSecretsNeverStored(OfnStripeHttpCase):
             if self.env.cr.fetchone():
                 found.append(f"{table}.{column}")
         self.assertEqual(found, [], "a platform secret was written to the database")
+
+    def test_no_secret_in_any_log_line(self):
+        hub, _manager = self._create_hub("Logged Hub", "logged_manager")
+        # the person's part (Approve on Stripe's page) happens in a browser, not in Odoo's logs
+        state = self.env["ofn.stripe.oauth.state"]._issue(hub)
+        approved = requests.post(
+            self.gateway.oauth_authorize_url("http://127.0.0.1/callback", state),
+            data={"decision": "approve"},
+            allow_redirects=False,
+            timeout=10,
+        )
+        code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
+        with self.assertLogs(level=logging.DEBUG) as logs:
+            logging.getLogger("odoo.addons.ofn_stripe_connect").debug("capturing every logger")
+            self.env["ofn.stripe.oauth.state"]._consume(state)
+            token = self.gateway.oauth_token(code)
+            account = self.env["ofn.stripe.connector"].connect(
+                hub, token["stripe_user_id"], "oauth"
+            )
+            account.action_refresh_status()
+            self.env["res.config.settings"].create({}).action_ofn_check_connection()
+            self.authenticate("logged_manager", "logged_manager")
+            self.url_open(f"/ofn/stripe/connect/{hub.id}", allow_redirects=False)
+            with mute_logger("odoo.addons.ofn_stripe_connect.controllers.webhook"):
+                self.url_open("/ofn/stripe/webhook", data=b"{}", headers={"Stripe-Signature": "x"})
+        text = "\n".join(logs.output)
+        self.assertIn("stripe", text.lower(), "the Stripe calls were logged at all")
+        for secret in self._secrets():
+            self.assertNotIn(secret, text)
+        self.assertNotRegex(text, r"sk_test_oauth_|rt_oauth_", "nor the hub's OAuth tokens")

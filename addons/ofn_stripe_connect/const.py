@@ -45,4 +45,4 @@ MONEY_MOVING_PATHS = ("/v1/payment_intents", "/v1/refunds", "/v1/payouts", "/v1/
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 # Anything looking like a Stripe key or secret, cut out of messages before they are shown or logged.
-KEY_PATTERN = re.compile(r"\b(sk|rk|pk)_(test|live)_\w+|\bwhsec_\w+|\bca_\w{6,}")
+KEY_PATTERN = re.compile(r"\b(sk|rk|pk)_(test|live)_\w+|\b(whsec|rt|ac)_\w{6,}|\bca_\w{6,}")

@@ -14,6 +14,22 @@ from ..platform_settings import api_base, connect_base, get_setting
 _logger = logging.getLogger(__name__)
 
 
+class _StripeLogFilter(logging.Filter):
+    """The SDK's debug logs dump request and response bodies (a hub's OAuth tokens, card
+    details): they are dropped, and anything key-like left in other records is cut out."""
+
+    def filter(self, record):
+        message = record.getMessage()
+        if "API response body" in message or "Post details" in message:
+            return False
+        if const.KEY_PATTERN.search(message):
+            record.msg, record.args = const.KEY_PATTERN.sub("[redacted]", message), ()
+        return True
+
+
+logging.getLogger("stripe").addFilter(_StripeLogFilter())
+
+
 class OfnStripeGateway(models.AbstractModel):
     """Builds a ``stripe.StripeClient`` per call with the platform key (from the environment), the
     SDK's pinned API version, network retries, the ``Stripe-Account`` header when acting for a hub

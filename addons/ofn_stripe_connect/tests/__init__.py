@@ -7,3 +7,4 @@ from . import test_disconnect
 from . import test_hub_isolation
 from . import test_settings_panel
 from . import test_webhook
+from . import test_gateway

@@ -1,0 +1,87 @@
+import os
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..exceptions import StripeGatewayError, StripeNotConfigured
+from .common import OfnStripeCase
+
+
+@tagged("post_install", "-at_install")
+class TestGateway(OfnStripeCase):
+    """The one place that talks to Stripe: keys from the environment, the hub's account header,
+    idempotency on money, Stripe's errors as clear messages."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub, _manager = cls._create_hub("Gateway Hub")
+        cls.account = cls._connect_hub(cls.hub)
+
+    def _charge(self, payment_method, key):
+        return self.gateway.request(
+            "post",
+            "/v1/payment_intents",
+            {
+                "amount": 1250,
+                "currency": "eur",
+                "payment_method": payment_method,
+                "confirm": True,
+                "off_session": True,
+            },
+            account=self.account.stripe_account_id,
+            idempotency_key=key,
+        )
+
+    def test_money_never_moves_without_an_idempotency_key(self):
+        with self.assertRaises(ValueError):
+            self._charge("pm_card_visa", None)
+
+    def test_same_key_same_charge(self):
+        first = self._charge("pm_card_visa", "ofn-test-charge-1")
+        again = self._charge("pm_card_visa", "ofn-test-charge-1")
+        self.assertEqual(first["id"], again["id"])
+        self.assertEqual(first["status"], "succeeded")
+
+    def test_decline_is_a_clear_error_with_the_bank_reason(self):
+        with self.assertRaises(StripeGatewayError) as caught:
+            self._charge("pm_card_chargeDeclinedInsufficientFunds", "ofn-test-charge-2")
+        error = caught.exception
+        self.assertEqual(error.code, "card_declined")
+        self.assertEqual(error.decline_code, "insufficient_funds")
+        self.assertEqual(error.http_status, 402)
+        self.assertTrue(error.payment_intent["id"].startswith("pi_"))
+        self.assertIn("insufficient funds", error.args[0].lower())
+
+    def test_three_d_secure_off_session_requires_authentication(self):
+        with self.assertRaises(StripeGatewayError) as caught:
+            self._charge("pm_card_authenticationRequired", "ofn-test-charge-3")
+        self.assertTrue(caught.exception.requires_authentication)
+        self.assertEqual(caught.exception.payment_intent["status"], "requires_action")
+
+    def test_disconnected_account_is_unreachable(self):
+        hub, _manager = self._create_hub("Leaving Hub")
+        account = self._connect_hub(hub)
+        self.gateway.oauth_deauthorize(account.stripe_account_id)
+        with self.assertRaises(StripeGatewayError) as caught:
+            self.gateway.request("get", "/v1/account", account=account.stripe_account_id)
+        self.assertTrue(caught.exception.account_unreachable)
+        self.assertIn("disconnected", caught.exception.args[0])
+
+    def test_missing_key_says_which_variable(self):
+        with (
+            patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": ""}),
+            self.assertRaises(StripeNotConfigured) as caught,
+        ):
+            self.gateway.request("get", "/v1/account")
+        self.assertIn("OFN_STRIPE_SECRET_KEY", caught.exception.args[0])
+
+    def test_a_refused_key_is_never_echoed(self):
+        wrong = "sk_test_" + "refused-by-stripe-0123456789"
+        with (
+            patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": "rk_" + "x"}),
+            self.assertRaises(StripeGatewayError) as caught,
+        ):
+            self.gateway.request("get", "/v1/account")
+        self.assertIn("API key", caught.exception.args[0])
+        self.assertNotIn(wrong, caught.exception.args[0])
