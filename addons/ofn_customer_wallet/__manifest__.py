@@ -10,7 +10,9 @@
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ofn_wallet_rules.xml",
         "views/ofn_wallet_menus.xml",
+        "views/ofn_wallet_consent_views.xml",
     ],
     "installable": True,
 }

@@ -41,20 +41,22 @@ class OfnStripeCommon:
         )
 
     @classmethod
-    def _create_hub(cls, name, manager_login=None):
-        """A hub company (EUR, France) and, with ``manager_login``, its manager."""
-        hub = cls.env["res.company"].create(
+    def _create_hub(cls, name, manager_login=None, env=None):
+        """A hub company (EUR, France) and, with ``manager_login``, its manager (in ``env``,
+        the test's by default)."""
+        env = env or cls.env
+        hub = env["res.company"].create(
             {
                 "name": name,
-                "currency_id": cls.env.ref("base.EUR").id,
-                "country_id": cls.env.ref("base.fr").id,
+                "currency_id": env.ref("base.EUR").id,
+                "country_id": env.ref("base.fr").id,
                 "email": f"{name.lower().replace(' ', '.')}@hub.example",
             }
         )
         manager = None
         if manager_login:
             manager = new_test_user(
-                cls.env,
+                env,
                 login=manager_login,
                 groups="ofn_stripe_connect.group_ofn_hub_manager",
                 company_id=hub.id,
@@ -66,14 +68,16 @@ class OfnStripeCommon:
     def _connect_hub(cls, hub):
         """Connect ``hub`` to a new Standard account approved on the sandbox's OAuth page (as
         the platform admin); returns its ``ofn.stripe.account``."""
-        state = cls.env["ofn.stripe.oauth.state"]._issue(hub)
-        authorize = cls.gateway.oauth_authorize_url("http://127.0.0.1/callback", state)
+        env = hub.env
+        state = env["ofn.stripe.oauth.state"]._issue(hub)
+        gateway = env["ofn.stripe.gateway"]
+        authorize = gateway.oauth_authorize_url("http://127.0.0.1/callback", state)
         approved = requests.post(
             authorize, data={"decision": "approve"}, allow_redirects=False, timeout=10
         )
         code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
-        account_id = cls.gateway.oauth_token(code)["stripe_user_id"]
-        return cls.env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+        account_id = gateway.oauth_token(code)["stripe_user_id"]
+        return env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
 
 
 class OfnStripeCase(OfnStripeCommon, TransactionCase):

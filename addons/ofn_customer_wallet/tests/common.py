@@ -1,0 +1,32 @@
+"""Wallet test ground: customers saving cards the way Stripe.js does, against the sandbox."""
+
+from odoo.addons.ofn_stripe_connect.tests.common import OfnStripeCase
+
+VISA = "pm_card_visa"
+THREE_D_SECURE = "pm_card_authenticationRequired"
+
+
+class OfnWalletCase(OfnStripeCase):
+    @classmethod
+    def _create_customer(cls, name, env=None):
+        env = env or cls.env
+        return env["res.partner"].create(
+            {"name": name, "email": f"{name.lower().replace(' ', '.')}@customer.example"}
+        )
+
+    @classmethod
+    def _save_card(cls, partner, test_card=VISA):
+        """What the Wallet page does: a SetupIntent on the platform, confirmed in the browser by
+        Stripe.js with the card (here the sandbox's test PaymentMethod), then stored."""
+        env = partner.env
+        saver = env["ofn.wallet.card.saver"]
+        started = saver.start(partner)
+        client = cls._sandbox_client()
+        intent = client.v1.setup_intents.confirm(
+            started["setup_intent"], {"payment_method": test_card}
+        )
+        if intent.status == "requires_action":  # the customer passes 3-D Secure in the browser
+            client.raw_request(
+                "post", f"/v1/setup_intents/{intent.id}/_authenticate", success="true"
+            )
+        return saver.finish(partner, started["setup_intent"])

@@ -1,0 +1,203 @@
+import threading
+import uuid
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import AccessError, UserError
+from odoo.service.model import retrying
+from odoo.tests import tagged
+
+from .common import THREE_D_SECURE, OfnWalletCase
+
+
+@tagged("post_install", "-at_install")
+class TestWalletCards(OfnWalletCase):
+    """A card saved once on the platform, usable at every hub the customer allows."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub_a, _manager = cls._create_hub("Wallet Hub A")
+        cls.hub_b, _manager = cls._create_hub("Wallet Hub B")
+        cls.account_a = cls._connect_hub(cls.hub_a)
+        cls.account_b = cls._connect_hub(cls.hub_b)
+        cls.customer = cls._create_customer("Alice Martin")
+        cls.cloner = cls.env["ofn.card.cloner"]
+
+    def _pay(self, token, amount=12.5):
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": token.provider_id.id,
+                "payment_method_id": token.payment_method_id.id,
+                "token_id": token.id,
+                "partner_id": self.customer.id,
+                "amount": amount,
+                "currency_id": self.env.ref("base.EUR").id,
+                "reference": self.env["payment.transaction"]._compute_reference("stripe"),
+                "operation": "offline",
+            }
+        )
+        tx._send_payment_request()
+        return tx
+
+    def test_card_saved_once_on_the_platform(self):
+        card = self._save_card(self.customer)
+        self.assertTrue(card.ofn_is_wallet_card)
+        self.assertTrue(card.ofn_is_default, "the first card is the default one")
+        self.assertEqual(card.payment_details, "4242")
+        self.assertEqual(card.ofn_card_brand, "visa")
+        self.assertTrue(card.ofn_card_fingerprint)
+        platform_customer = self.customer.ofn_stripe_customer_id
+        self.assertEqual(card.provider_ref, platform_customer)
+        methods = self._sandbox_client().v1.customers.payment_methods.list(platform_customer)
+        self.assertIn(card.stripe_payment_method, [m.id for m in methods.data])
+        second = self._save_card(self.customer)
+        self.assertEqual(self.customer.ofn_stripe_customer_id, platform_customer, "one customer")
+        self.assertFalse(second.ofn_is_default)
+
+    def test_paid_at_two_hubs_with_one_clone_each(self):
+        self.customer = self._create_customer("Bob Two Hubs")  # a customer of this test only
+        card = self._save_card(self.customer)
+        clone_a = self.cloner.clone_for(card, self.account_a)
+        clone_b = self.cloner.clone_for(card, self.account_b)
+        self.assertEqual(self.cloner.clone_for(card, self.account_a), clone_a, "reused")
+        self.assertEqual(card.ofn_clone_ids, clone_a | clone_b)
+        self.assertEqual(clone_a.provider_id, self.account_a.provider_id)
+        self.assertEqual(clone_a.ofn_card_fingerprint, card.ofn_card_fingerprint)
+        for clone, account in ((clone_a, self.account_a), (clone_b, self.account_b)):
+            tx = self._pay(clone)
+            self.assertEqual(tx.state, "done", tx.state_message)
+            hub_client = self._sandbox_client(account.stripe_account_id)
+            intent = hub_client.v1.payment_intents.retrieve(tx.provider_reference)
+            self.assertEqual(intent.payment_method, clone.stripe_payment_method)
+            methods = hub_client.v1.customers.payment_methods.list(clone.provider_ref)
+            self.assertEqual(len(methods.data), 1, "never more than one copy per hub")
+
+    def test_an_archived_clone_is_found_again_by_fingerprint(self):
+        card = self._save_card(self.customer)
+        clone = self.cloner.clone_for(card, self.account_a)
+        clone.active = False  # e.g. lost on Odoo's side: the hub's account still has the card
+        again = self.cloner.clone_for(card, self.account_a)
+        self.assertNotEqual(again, clone)
+        self.assertEqual(again.stripe_payment_method, clone.stripe_payment_method)
+        self.assertEqual(again.provider_ref, clone.provider_ref, "same customer at the hub")
+
+    def test_no_clone_to_a_disconnected_hub(self):
+        card = self._save_card(self.customer)
+        hub, _manager = self._create_hub("Gone Hub")
+        account = self._connect_hub(hub)
+        account._mark_revoked("test")
+        with self.assertRaises(UserError):
+            self.cloner.clone_for(card, account)
+
+    def test_setup_intent_of_another_customer_is_refused(self):
+        intruder = self._create_customer("Mallory")
+        saver = self.env["ofn.wallet.card.saver"]
+        started = saver.start(self.customer)
+        self._sandbox_client().v1.setup_intents.confirm(
+            started["setup_intent"], {"payment_method": "pm_card_visa"}
+        )
+        with self.assertRaises(AccessError):
+            saver.finish(intruder, started["setup_intent"])
+        self.assertFalse(intruder.ofn_wallet_card_ids)
+
+    def test_unconfirmed_card_is_not_saved(self):
+        started = self.env["ofn.wallet.card.saver"].start(self.customer)
+        with self.assertRaises(UserError):
+            self.env["ofn.wallet.card.saver"].finish(self.customer, started["setup_intent"])
+
+    # ------------------------------------------------------------------ consents
+    def test_deleting_the_card_revokes_both_consents_and_archives_both_clones(self):
+        card = self._save_card(self.customer)
+        granter = self.env["ofn.consent.granter"]
+        consent_a, _secret = granter.grant(self.customer, self.hub_a)
+        consent_b, _secret = granter.grant(self.customer, self.hub_b)
+        self.assertEqual((consent_a | consent_b).mapped("state"), ["active", "active"])
+        clones = card.ofn_clone_ids
+        self.assertEqual(len(clones), 2)
+        message = self.env["ofn.wallet.card.remover"].remove(card)
+        self.assertEqual((consent_a | consent_b).mapped("state"), ["revoked", "revoked"])
+        self.assertEqual(consent_a.reason, "card deleted")
+        self.assertFalse(any((card | clones).mapped("active")))
+        self.assertIn("Wallet Hub A", message)
+        self.assertIn("Wallet Hub B", message)
+        platform = self._sandbox_client().v1.customers.payment_methods.list(card.provider_ref)
+        self.assertNotIn(card.stripe_payment_method, [m.id for m in platform.data], "detached")
+
+    def test_changing_the_default_card_revokes_consents(self):
+        first = self._save_card(self.customer)
+        second = self._save_card(self.customer)
+        consent, _secret = self.env["ofn.consent.granter"].grant(self.customer, self.hub_a)
+        self.assertEqual(consent.card_id, first)
+        message = self.env["ofn.wallet.card.remover"].set_default(second)
+        self.assertTrue(second.ofn_is_default)
+        self.assertFalse(first.ofn_is_default)
+        self.assertEqual(consent.state, "revoked")
+        self.assertIn("Wallet Hub A", message)
+
+    def test_consent_with_three_d_secure_waits_then_completes(self):
+        self._save_card(self.customer, THREE_D_SECURE)
+        granter = self.env["ofn.consent.granter"]
+        consent, client_secret = granter.grant(self.customer, self.hub_a)
+        self.assertEqual(consent.state, "pending")
+        self.assertTrue(client_secret)
+        # the customer completes 3-D Secure in the browser (Stripe.js handleNextAction)
+        self._sandbox_client(self.account_a.stripe_account_id).raw_request(
+            "post", f"/v1/setup_intents/{consent.setup_intent_id}/_authenticate", success="true"
+        )
+        self.assertEqual(granter.confirm(consent), "active")
+
+    def test_no_consent_without_a_card(self):
+        with self.assertRaises(UserError):
+            self.env["ofn.consent.granter"].grant(self._create_customer("Cardless"), self.hub_a)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentClones(OfnWalletCase):
+    """Two requests cloning the same card to the same hub at once make one clone."""
+
+    def test_two_concurrent_clone_requests_make_one_clone(self):
+        registry = self.env.registry
+        with registry.cursor() as cr:  # committed, so that other cursors see it
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            run = uuid.uuid4().hex[:8]  # committed data: unique names for every run
+            hub, _manager = self._create_hub(f"Concurrent Hub {run}", env=env)
+            account = self._connect_hub(hub)
+            card = self._save_card(self._create_customer("Concurrent Carol", env=env))
+            card_id, account_id = card.id, account.id
+        barrier = threading.Barrier(2)
+        results, errors = [], []
+
+        def clone():
+            try:
+                with registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait(timeout=10)
+                    # as every Odoo request and cron: retried on a serialization failure
+                    token = retrying(
+                        lambda: env["ofn.card.cloner"].clone_for(
+                            env["payment.token"].browse(card_id),
+                            env["ofn.stripe.account"].browse(account_id),
+                        ),
+                        env,
+                    )
+                    results.append(token.id)
+            except Exception as error:  # noqa: BLE001 (reported by the test thread below)
+                errors.append(error)
+
+        threads = [threading.Thread(target=clone) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertEqual(len(set(results)), 1, f"one clone for both requests: {results}")
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            clone = env["payment.token"].browse(results[0])
+            clones = env["payment.token"].search([("ofn_wallet_card_id", "=", card_id)])
+            self.assertEqual(clones, clone)
+            hub_client = self._sandbox_client(
+                clone.provider_id.ofn_stripe_account_id.stripe_account_id
+            )
+            methods = hub_client.v1.customers.payment_methods.list(clone.provider_ref)
+            self.assertEqual(len(methods.data), 1, "one PaymentMethod on the hub's account")
