@@ -10,6 +10,7 @@
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ofn_security.xml",
+        "security/ofn_payout_security.xml",
         "security/ir.model.access.csv",
         "security/ofn_stripe_account_rules.xml",
         "views/ofn_stripe_account_views.xml",
@@ -20,6 +21,11 @@
         "views/connect_templates.xml",
         "security/ofn_stripe_event_rules.xml",
         "views/ofn_stripe_event_views.xml",
+        "views/ofn_stripe_payout_views.xml",
+        "views/ofn_stripe_balance_line_views.xml",
+        "views/res_company_payout_views.xml",
+        "views/ofn_payout_export_wizard_views.xml",
+        "data/ofn_payout_cron.xml",
         "views/ofn_menus.xml",
     ],
     "assets": {

@@ -9,3 +9,13 @@ from . import res_config_settings
 from . import ofn_stripe_connector
 from . import ofn_stripe_event
 from . import ofn_stripe_webhook_processor
+from . import ofn_stripe_payout
+from . import ofn_stripe_balance_line
+from . import ofn_stripe_account_payout
+from . import res_company_payout
+from . import account_bank_statement_line
+from . import ofn_balance_line_matcher
+from . import ofn_payout_syncer
+from . import ofn_payout_statement_builder
+from . import ofn_payout_exporter
+from . import ofn_application_fee_report

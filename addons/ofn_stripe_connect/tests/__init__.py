@@ -8,3 +8,7 @@ from . import test_hub_isolation
 from . import test_settings_panel
 from . import test_webhook
 from . import test_gateway
+from . import test_payout_sync
+from . import test_payout_accounting
+from . import test_payout_export
+from . import test_payout_security
