@@ -1,1 +1,2 @@
 from . import test_wallet_cards
+from . import test_wallet_portal

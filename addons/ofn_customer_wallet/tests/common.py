@@ -1,12 +1,14 @@
 """Wallet test ground: customers saving cards the way Stripe.js does, against the sandbox."""
 
-from odoo.addons.ofn_stripe_connect.tests.common import OfnStripeCase
+from odoo.addons.ofn_stripe_connect.tests.common import OfnStripeCase, OfnStripeHttpCase
 
 VISA = "pm_card_visa"
 THREE_D_SECURE = "pm_card_authenticationRequired"
 
 
-class OfnWalletCase(OfnStripeCase):
+class OfnWalletCommon:
+    """Mixin over the Stripe test ground: customers and their wallet cards."""
+
     @classmethod
     def _create_customer(cls, name, env=None):
         env = env or cls.env
@@ -30,3 +32,11 @@ class OfnWalletCase(OfnStripeCase):
                 "post", f"/v1/setup_intents/{intent.id}/_authenticate", success="true"
             )
         return saver.finish(partner, started["setup_intent"])
+
+
+class OfnWalletCase(OfnWalletCommon, OfnStripeCase):
+    pass
+
+
+class OfnWalletHttpCase(OfnWalletCommon, OfnStripeHttpCase):
+    pass

@@ -1,0 +1,142 @@
+"""The customer's Wallet page (/my/wallet): cards, hub consents, credit (DESIGN.md §3 routes)."""
+
+from werkzeug.exceptions import NotFound
+from werkzeug.urls import url_encode
+
+from odoo import _, http
+from odoo.exceptions import UserError
+from odoo.http import request
+
+from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
+from odoo.addons.portal.controllers.portal import CustomerPortal
+
+
+class WalletPortal(CustomerPortal):
+    # ------------------------------------------------------------------ page
+    @http.route("/my/wallet", type="http", auth="user", methods=["GET"], website=True)
+    def wallet(self, message=None, error=None, **kwargs):
+        partner = self._customer()
+        values = self._prepare_portal_layout_values()
+        values.update(self._wallet_values(partner, message=message, error=error))
+        return request.render("ofn_customer_wallet.portal_my_wallet", values)
+
+    def _wallet_values(self, partner, message=None, error=None, pending=None):
+        partner_sudo = partner.sudo()
+        hubs = (
+            request.env["ofn.stripe.account"]
+            .sudo()
+            .search([("state", "=", "connected")])
+            .company_id
+        )
+        consents = partner_sudo.ofn_consent_ids
+        return {
+            "page_name": "ofn_wallet",
+            "cards": partner_sudo.ofn_wallet_card_ids.filtered("active"),
+            "hubs": hubs,
+            "consent_of": {c.company_id.id: c for c in consents},
+            "message": message,
+            "error": error,
+            "pending": pending,
+            "stripe_js_url": get_setting("OFN_STRIPE_JS_URL"),
+            "publishable_key": get_setting("OFN_STRIPE_PUBLISHABLE_KEY"),
+        }
+
+    # ------------------------------------------------------------------ cards
+    @http.route("/my/wallet/cards/setup", type="json", auth="user", methods=["POST"])
+    def card_setup(self):
+        """A SetupIntent on the platform for Stripe.js to confirm with the entered card."""
+        return request.env["ofn.wallet.card.saver"].start(self._customer())
+
+    @http.route("/my/wallet/cards/saved", type="http", auth="user", methods=["GET"])
+    def card_saved(self, setup_intent=None, **kwargs):
+        """Stripe.js comes back here after ``confirmSetup``."""
+        try:
+            request.env["ofn.wallet.card.saver"].finish(self._customer(), setup_intent or "")
+        except UserError as failure:
+            return self._back(error=failure.args[0])
+        return self._back(message=_("Your card was saved to your wallet."))
+
+    @http.route("/my/wallet/cards/<int:card_id>/delete", type="http", auth="user", methods=["POST"])
+    def card_delete(self, card_id, **kwargs):
+        card = self._own_card(card_id)
+        return self._back(message=request.env["ofn.wallet.card.remover"].remove(card))
+
+    @http.route(
+        "/my/wallet/cards/<int:card_id>/default", type="http", auth="user", methods=["POST"]
+    )
+    def card_default(self, card_id, **kwargs):
+        card = self._own_card(card_id)
+        return self._back(message=request.env["ofn.wallet.card.remover"].set_default(card))
+
+    # ------------------------------------------------------------------ consents
+    @http.route(
+        "/my/wallet/consents/<int:hub_id>/grant",
+        type="http",
+        auth="user",
+        methods=["POST"],
+        website=True,
+    )
+    def consent_grant(self, hub_id, **kwargs):
+        partner = self._customer()
+        hub = request.env["res.company"].sudo().browse(hub_id).exists()
+        if not hub or hub.ofn_stripe_account_id.state != "connected":
+            raise NotFound()
+        try:
+            consent, client_secret = request.env["ofn.consent.granter"].grant(partner, hub)
+        except UserError as failure:
+            return self._back(error=failure.args[0])
+        if client_secret:  # 3-D Secure: the page continues in the browser
+            values = self._prepare_portal_layout_values()
+            pending = {
+                "consent": consent,
+                "client_secret": client_secret,
+                "stripe_account": hub.ofn_stripe_account_id.stripe_account_id,
+            }
+            values.update(self._wallet_values(partner, pending=pending))
+            return request.render("ofn_customer_wallet.portal_my_wallet", values)
+        if consent.state == "active":
+            return self._back(message=_("%(hub)s may now charge your card.", hub=hub.name))
+        return self._back(error=consent.reason)
+
+    @http.route(
+        "/my/wallet/consents/<int:consent_id>/confirm", type="json", auth="user", methods=["POST"]
+    )
+    def consent_confirm(self, consent_id):
+        """After 3-D Secure in the browser: the consent's final state."""
+        consent = self._own_consent(consent_id)
+        state = request.env["ofn.consent.granter"].confirm(consent)
+        return {"state": state, "reason": consent.sudo().reason or ""}
+
+    @http.route(
+        "/my/wallet/consents/<int:consent_id>/revoke", type="http", auth="user", methods=["POST"]
+    )
+    def consent_revoke(self, consent_id, **kwargs):
+        consent = self._own_consent(consent_id)
+        request.env["ofn.consent.granter"].revoke(consent, _("revoked by the customer"))
+        return self._back(
+            message=_(
+                "%(hub)s can no longer charge your card automatically.",
+                hub=consent.sudo().company_id.name,
+            )
+        )
+
+    # ------------------------------------------------------------------ ownership
+    def _customer(self):
+        return request.env.user.partner_id.commercial_partner_id
+
+    def _own_card(self, card_id):
+        """A card of the logged-in customer's wallet, else 404 (never reveal others' cards)."""
+        card = request.env["payment.token"].sudo().browse(card_id).exists()
+        if not card or not card.ofn_is_wallet_card or card.partner_id != self._customer():
+            raise NotFound()
+        return card
+
+    def _own_consent(self, consent_id):
+        consent = request.env["ofn.wallet.consent"].sudo().browse(consent_id).exists()
+        if not consent or consent.partner_id != self._customer():
+            raise NotFound()
+        return consent
+
+    def _back(self, message=None, error=None):
+        query = {k: v for k, v in (("message", message), ("error", error)) if v}
+        return request.redirect("/my/wallet" + ("?" + url_encode(query) if query else ""))
