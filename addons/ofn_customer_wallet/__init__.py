@@ -1,3 +1,2 @@
 from . import models
 from . import controllers
-from . import wizard
