@@ -69,6 +69,7 @@ for name, slug, connected, fee in HUBS:
                 (4, env.ref("ofn_stripe_connect.group_ofn_hub_manager").id),
                 (4, env.ref("sales_team.group_sale_manager").id),
                 (4, env.ref("account.group_account_manager").id),
+                (4, env.ref("ofn_stripe_connect.group_ofn_payout_accountant").id),
             ],
         },
     )
@@ -82,6 +83,89 @@ for name, slug, connected, fee in HUBS:
         account.application_fee_percent = fee
         status = f"Stripe {account.stripe_account_id}" + (f", {fee:g}% platform fee" if fee else "")
     lines.append(f"  {manager.login} / {DEMO_PASSWORD} (manager of {name}; {status})")
+
+
+def month_of_sales(hub, account):
+    """Card payments of invoices at the hub (Odoo's token flow on the hub's provider), a partial
+    refund, and a payout of the whole balance, synced and booked: the export can be tried."""
+    if account.payout_ids:
+        return
+    hub_env = env(context={"allowed_company_ids": [hub.id]})
+    hub_env["account.chart.template"].try_loading("generic_coa", hub, install_demo=False)
+    hub.ofn_stripe_fee_account_id = (
+        hub_env["account.chart.template"].with_company(hub).ref("expense_finance")
+    )
+    gateway = hub_env["ofn.stripe.gateway"]
+    acct = account.stripe_account_id
+    card_method = hub_env.ref("payment.payment_method_card")
+    txs = []
+    for customer_name, amount in (("Alice Martin", 42.0), ("Bruno Petit", 27.5)):
+        customer = hub_env["res.partner"].create({"name": customer_name})
+        invoice = hub_env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Vegetable box", "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
+        invoice.action_post()
+        stripe_customer = gateway.request(
+            "post", "/v1/customers", {"name": customer_name}, account=acct
+        )
+        method = gateway.request(
+            "post",
+            "/v1/payment_methods/pm_card_visa/attach",
+            {"customer": stripe_customer["id"]},
+            account=acct,
+        )
+        token = hub_env["payment.token"].create(
+            {
+                "provider_id": account.provider_id.id,
+                "payment_method_id": card_method.id,
+                "partner_id": customer.id,
+                "provider_ref": stripe_customer["id"],
+                "stripe_payment_method": method["id"],
+                "payment_details": "4242",
+            }
+        )
+        tx = hub_env["payment.transaction"].create(
+            {
+                "provider_id": account.provider_id.id,
+                "payment_method_id": card_method.id,
+                "token_id": token.id,
+                "partner_id": customer.id,
+                "amount": amount,
+                "currency_id": invoice.currency_id.id,
+                "reference": f"{invoice.name}-card",
+                "operation": "offline",
+                "invoice_ids": [(6, 0, invoice.ids)],
+            }
+        )
+        tx._send_payment_request()
+        tx._post_process()
+        txs.append(tx)
+    txs[1]._send_refund_request(amount_to_refund=7.5)._post_process()
+    currency = hub.currency_id.name.lower()
+    balance = gateway.request("get", "/v1/balance", account=acct)
+    available = next(b["amount"] for b in balance["available"] if b["currency"] == currency)
+    gateway.request(
+        "post",
+        "/v1/payouts",
+        {"amount": available, "currency": currency},
+        account=acct,
+        idempotency_key=f"ofn-demo-payout-{acct}",
+    )
+    hub_env["ofn.stripe.payout"]._sync_hubs(hub)
+
+
+green_valley = env["res.company"].search([("name", "=", HUBS[0][0])])
+month_of_sales(green_valley, green_valley.sudo().ofn_stripe_account_id)
+admin.write({"groups_id": [(4, env.ref("ofn_stripe_connect.group_ofn_payout_accountant").id)]})
+lines.append(
+    "  (Green Valley has card payments, a refund and a synced payout: Food Hubs > Payouts)"
+)
 
 env.cr.commit()
 with open(os.path.join(os.environ["OFN_RUN_DIR"], "demo-logins.txt"), "w") as f:
