@@ -26,11 +26,15 @@
         "views/res_company_payout_views.xml",
         "views/ofn_payout_export_wizard_views.xml",
         "data/ofn_payout_cron.xml",
+        "views/payment_stripe_js_templates.xml",
         "views/ofn_menus.xml",
     ],
     "assets": {
         "web.assets_frontend": [
             "ofn_stripe_connect/static/src/js/stripe_options.js",
+        ],
+        "web.assets_tests": [
+            "ofn_stripe_connect/static/tests/tours/*.js",
         ],
     },
     "application": True,

@@ -3,8 +3,9 @@
 Any secret key (``sk_...``) may call everything, as in localstripe. A publishable key (``pk_...``,
 in the ``Authorization`` header or as the ``key`` parameter, as Stripe.js sends it) may only make
 the calls Stripe.js makes, and reaches a Payment/SetupIntent only together with that intent's
-``client_secret``. OAuth's token and deauthorize calls take the secret key as ``client_secret`` too.
-The HTML pages (OAuth authorize, onboarding), localstripe's Stripe.js, CORS preflights and the
+``client_secret``; it creates PaymentMethods from card details, never clones one (``customer`` +
+``payment_method``). OAuth's token and deauthorize calls take the secret key as ``client_secret``
+too. The HTML pages (OAuth authorize, onboarding), the Stripe.js shim, CORS preflights and the
 ``/_config`` and ``/_sandbox`` control routes need no key.
 """
 
@@ -70,7 +71,10 @@ async def middleware(request, handler):
             "You did not provide an API key. Provide it in the Authorization header "
             '(Bearer auth), e.g. "Authorization: Bearer YOUR_SECRET_KEY".',
         )
-    if not any(
+    is_clone = request.path == "/v1/payment_methods" and (
+        "customer" in params or "payment_method" in params
+    )
+    if is_clone or not any(
         method == request.method and pattern.match(request.path)
         for method, pattern in PUBLISHABLE_CALLS
     ):

@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import time
+from pathlib import Path
 
 from aiohttp import web
 from localstripe import server as localstripe_server
@@ -49,6 +50,7 @@ ROUTE_MODULES = (
     fees,
     webhooks,
 )
+STRIPE_JS = Path(__file__).parent / "static" / "stripe-v3.js"
 CORS_ALLOWED_HEADERS = (
     "Accept, Authorization, Content-Type, Idempotency-Key, Stripe-Account, Stripe-Version"
 )
@@ -57,6 +59,12 @@ CORS_ALLOWED_HEADERS = (
 @routes.get("/_sandbox/health")
 async def health(request):
     return web.json_response({"ok": True})
+
+
+@routes.get("/js.stripe.com/v3/")
+async def stripe_js(request):
+    """The sandbox's Stripe.js (Payment Element, confirmPayment, ...) in place of localstripe's."""
+    return web.FileResponse(STRIPE_JS, headers={"Content-Type": "application/javascript"})
 
 
 @routes.post("/_sandbox/reset")

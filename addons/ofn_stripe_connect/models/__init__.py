@@ -19,3 +19,4 @@ from . import ofn_payout_syncer
 from . import ofn_payout_statement_builder
 from . import ofn_payout_exporter
 from . import ofn_application_fee_report
+from . import ir_qweb

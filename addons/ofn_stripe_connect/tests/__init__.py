@@ -12,3 +12,4 @@ from . import test_payout_sync
 from . import test_payout_accounting
 from . import test_payout_export
 from . import test_payout_security
+from . import test_checkout_tour
