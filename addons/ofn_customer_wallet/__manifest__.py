@@ -14,6 +14,13 @@
         "views/ofn_wallet_menus.xml",
         "views/ofn_wallet_consent_views.xml",
         "views/portal_wallet_templates.xml",
+        "security/ofn_credit_rules.xml",
+        "views/ofn_credit_adjust_wizard_views.xml",
+        "views/ofn_wallet_transaction_views.xml",
+        "views/ofn_credit_balance_views.xml",
+        "views/res_partner_credit_views.xml",
+        "views/account_move_credit_views.xml",
+        "views/res_company_credit_views.xml",
     ],
     "assets": {
         "web.assets_frontend": [

@@ -6,3 +6,14 @@ from . import ofn_wallet_card_saver
 from . import ofn_wallet_card_remover
 from . import ofn_card_cloner
 from . import ofn_consent_granter
+from . import ofn_wallet_transaction
+from . import ofn_credit_balance
+from . import ofn_credit_ledger
+from . import ofn_credit_bookkeeper
+from . import ofn_credit_adjuster
+from . import ofn_credit_refunder
+from . import ofn_credit_applier
+from . import ofn_credit_restorer
+from . import res_company_credit
+from . import res_partner_credit
+from . import account_move_credit

@@ -1,0 +1,94 @@
+"""Customer credit test ground: two hubs with a chart of accounts in EUR, their managers and a
+customer with a portal login."""
+
+from contextlib import contextmanager
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, new_test_user
+
+
+class OfnCreditCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.eur = cls.env.ref("base.EUR")
+        cls.eur.active = True
+        cls.hub_a, cls.manager_a = cls._create_hub("Green Valley Hub", "manager.a@hub.example")
+        cls.hub_b, cls.manager_b = cls._create_hub("Riverside Hub", "manager.b@hub.example")
+        cls.customer_user = new_test_user(
+            cls.env, login="carol@customer.example", groups="base.group_portal"
+        )
+        cls.customer = cls.customer_user.partner_id
+        cls.ledger = cls.env["ofn.credit.ledger"]
+        cls.adjuster = cls.env["ofn.credit.adjuster"]
+
+    @classmethod
+    def _create_hub(cls, name, manager_login):
+        """A hub company with the generic chart of accounts in EUR, and its manager."""
+        hub = cls.env["res.company"].create({"name": name, "currency_id": cls.eur.id})
+        cls.env["account.chart.template"].try_loading("generic_coa", hub, install_demo=False)
+        hub.currency_id = cls.eur  # the generic chart comes in USD
+        cls.env.user.company_ids |= hub
+        manager = new_test_user(
+            cls.env,
+            login=manager_login,
+            groups="ofn_stripe_connect.group_ofn_hub_manager",
+            company_id=hub.id,
+            company_ids=[Command.set(hub.ids)],
+        )
+        return hub, manager
+
+    @classmethod
+    def _invoice(cls, hub, partner, amount, move_type="out_invoice", post=True, **context):
+        """A customer invoice (or credit note) of ``amount`` without tax at ``hub``."""
+        move = (
+            cls.env["account.move"]
+            .with_company(hub)
+            .with_context(**context)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "currency_id": hub.currency_id.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Vegetable box",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+    def _credit_account_balance(self, hub, partner):
+        """What the hub owes ``partner`` on its customer credit account (posted entries)."""
+        lines = self.env["account.move.line"].search(
+            [
+                ("account_id", "=", hub.ofn_credit_account_id.id),
+                ("partner_id", "=", partner.id),
+                ("parent_state", "=", "posted"),
+            ]
+        )
+        return -sum(lines.mapped("balance"))
+
+    def _history(self, hub, partner):
+        """The ledger of ``partner`` at ``hub``, oldest first."""
+        return self.env["ofn.wallet.transaction"].search(
+            [("partner_id", "=", partner.id), ("company_id", "=", hub.id)], order="sequence"
+        )
+
+    @contextmanager
+    def _assert_refused(self, message):
+        """A UserError saying ``message`` (a regex); what was done before it is rolled back
+        (Odoo's ``assertRaises`` runs the block in a savepoint)."""
+        with self.assertRaises(UserError) as caught:
+            yield
+        self.assertRegex(caught.exception.args[0], message)

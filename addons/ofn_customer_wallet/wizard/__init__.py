@@ -1,0 +1,1 @@
+from . import ofn_credit_adjust_wizard
