@@ -1,5 +1,9 @@
+import logging
+
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+
+_logger = logging.getLogger(__name__)
 
 
 class PaymentToken(models.Model):
@@ -50,6 +54,41 @@ class PaymentToken(models.Model):
                 raise ValidationError(_("A wallet card is only cloned to a hub's Stripe provider."))
             if token.partner_id != token.ofn_wallet_card_id.partner_id:
                 raise ValidationError(_("A clone belongs to the wallet card's customer."))
+
+    @api.model
+    def _get_available_tokens(self, providers_ids, partner_id, is_validation=False, **kwargs):
+        """Checkout anywhere: at a hub's checkout the customer's wallet cards are offered as the
+        hub's own cards, cloned to the hub's account on first need and reused after."""
+        tokens = super()._get_available_tokens(
+            providers_ids, partner_id, is_validation=is_validation, **kwargs
+        )
+        if is_validation or not partner_id:
+            return tokens
+        partner = self.env["res.partner"].browse(partner_id).commercial_partner_id
+        return tokens | self._ofn_wallet_clones(providers_ids, partner)
+
+    def _ofn_wallet_clones(self, providers_ids, partner):
+        cards = partner.sudo().ofn_wallet_card_ids.filtered("active")
+        hubs = (
+            self.env["payment.provider"]
+            .sudo()
+            .browse(providers_ids)
+            .filtered(lambda p: p.ofn_stripe_account_id.state == "connected")
+        )
+        clones = self.browse()
+        for account in hubs.ofn_stripe_account_id:
+            for card in cards:
+                try:
+                    with self.env.cr.savepoint():
+                        clones |= self.env["ofn.card.cloner"].clone_for(card, account)
+                except UserError as error:  # Stripe unreachable, card gone: the others remain
+                    _logger.warning(
+                        "Wallet card %s not offered at %s: %s",
+                        card.id,
+                        account.company_id.id,
+                        error,
+                    )
+        return clones
 
     def _ofn_card_label(self):
         self.ensure_one()

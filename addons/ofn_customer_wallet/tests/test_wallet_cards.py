@@ -201,3 +201,54 @@ class TestConcurrentClones(OfnWalletCase):
             )
             methods = hub_client.v1.customers.payment_methods.list(clone.provider_ref)
             self.assertEqual(len(methods.data), 1, "one PaymentMethod on the hub's account")
+
+
+@tagged("post_install", "-at_install")
+class TestCheckoutAnywhere(OfnWalletCase):
+    """At any hub's checkout the customer pays with their wallet cards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub, _manager = cls._create_hub("Anywhere Hub")
+        cls.account = cls._connect_hub(cls.hub)
+
+    def test_wallet_cards_are_offered_at_the_hub_and_cloned_once(self):
+        customer = self._create_customer("Dora Anywhere")
+        card = self._save_card(customer)
+        Token = self.env["payment.token"]
+        offered = Token._get_available_tokens([self.account.provider_id.id], customer.id)
+        self.assertEqual(offered.ofn_wallet_card_id, card)
+        self.assertEqual(offered.provider_id, self.account.provider_id)
+        again = Token._get_available_tokens([self.account.provider_id.id], customer.id)
+        self.assertEqual(again, offered, "the clone is reused, never made twice")
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": offered.provider_id.id,
+                "payment_method_id": offered.payment_method_id.id,
+                "token_id": offered.id,
+                "partner_id": customer.id,
+                "amount": 9.9,
+                "currency_id": self.env.ref("base.EUR").id,
+                "reference": "ANYWHERE-1",
+                "operation": "online_token",
+            }
+        )
+        tx._send_payment_request()
+        self.assertEqual(tx.state, "done", tx.state_message)
+        hub_client = self._sandbox_client(self.account.stripe_account_id)
+        self.assertEqual(
+            hub_client.v1.payment_intents.retrieve(tx.provider_reference).payment_method,
+            offered.stripe_payment_method,
+        )
+
+    def test_hub_unreachable_does_not_break_the_checkout(self):
+        customer = self._create_customer("Eve Unreachable")
+        self._save_card(customer)
+        hub, _manager = self._create_hub("Unreachable Hub")
+        account = self._connect_hub(hub)
+        self.gateway.oauth_deauthorize(account.stripe_account_id)  # revoked on Stripe's side
+        offered = self.env["payment.token"]._get_available_tokens(
+            [account.provider_id.id], customer.id
+        )
+        self.assertFalse(offered)
