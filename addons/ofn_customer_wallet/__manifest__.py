@@ -26,6 +26,9 @@
         "web.assets_frontend": [
             "ofn_customer_wallet/static/src/js/wallet.js",
         ],
+        "web.assets_tests": [
+            "ofn_customer_wallet/static/tests/tours/*.js",
+        ],
     },
     "installable": True,
 }

@@ -34,6 +34,10 @@ class WalletPortal(CustomerPortal):
             "cards": partner_sudo.ofn_wallet_card_ids.filtered("active"),
             "hubs": hubs,
             "consent_of": {c.company_id.id: c for c in consents},
+            "balances": partner_sudo._ofn_hub_balances(),
+            "credit_history": request.env["ofn.wallet.transaction"]
+            .sudo()
+            .search([("partner_id", "=", partner.id)], limit=50),
             "message": message,
             "error": error,
             "pending": pending,

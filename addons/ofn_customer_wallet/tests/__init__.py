@@ -4,3 +4,4 @@ from . import test_credit_ledger
 from . import test_credit_concurrency
 from . import test_credit_invoice
 from . import test_credit_access
+from . import test_wallet_tour

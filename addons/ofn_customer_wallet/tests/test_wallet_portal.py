@@ -19,6 +19,9 @@ class TestWalletPortal(OfnWalletHttpCase):
         cls.mallory = new_test_user(cls.env, login="mallory", groups="base.group_portal")
         cls.card = cls._save_card(cls.alice.partner_id)
         cls.consent, _secret = cls.env["ofn.consent.granter"].grant(cls.alice.partner_id, cls.hub)
+        cls.env["ofn.credit.ledger"].post(
+            cls.alice.partner_id, cls.hub, 15.0, "manual_credit", reason="Missing eggs last week"
+        )
 
     def _page(self, login):
         self.authenticate(login, login)
@@ -47,11 +50,14 @@ class TestWalletPortal(OfnWalletHttpCase):
         self.assertIn("4242", page)
         self.assertIn("Portal Hub", page)
         self.assertIn("Allowed", page)
+        self.assertIn("Missing eggs last week", page, "the credit history")
+        self.assertIn("15.00", page, "the credit balance")
 
     def test_others_see_nothing_of_them(self):
         page = self._page("mallory")
         self.assertNotIn(f'data-card-id="{self.card.id}"', page)
         self.assertIn("No card saved yet", page)
+        self.assertNotIn("Missing eggs", page)
 
     def test_foreign_card_cannot_be_deleted_or_made_default(self):
         self._page("mallory")

@@ -1,0 +1,57 @@
+/** @odoo-module */
+
+import { registry } from "@web/core/registry";
+
+/**
+ * A customer allows a hub to charge their card, and their bank asks for 3-D Secure: the Wallet
+ * page completes it with Stripe.js (the sandbox's shim). tests/test_wallet_tour.py.
+ */
+
+function allowAndAnswer(button) {
+    return [
+        {
+            content: "Allow the hub to charge the card",
+            trigger: ".o_ofn_wallet_consents .o_ofn_consent_grant",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The bank asks to confirm the card",
+            trigger: ".o_ofn_consent_pending",
+        },
+        {
+            content: "Answer the bank's 3-D Secure page",
+            trigger: button,
+            run: "click",
+            expectUnloadPage: true,
+        },
+    ];
+}
+
+registry.category("web_tour.tours").add("ofn_wallet_consent_3ds", {
+    steps: () => [
+        ...allowAndAnswer("#ofn-shim-3ds-complete"),
+        {
+            content: "The hub may now charge the card",
+            trigger: ".o_ofn_wallet_message:contains(may now charge your card)",
+        },
+        {
+            content: "The consent shows as allowed",
+            trigger: ".o_ofn_wallet_consents .badge:contains(Allowed)",
+        },
+    ],
+});
+
+registry.category("web_tour.tours").add("ofn_wallet_consent_3ds_failed", {
+    steps: () => [
+        ...allowAndAnswer("#ofn-shim-3ds-fail"),
+        {
+            content: "The failure is said plainly",
+            trigger: ".o_ofn_wallet_error",
+        },
+        {
+            content: "The consent is off",
+            trigger: ".o_ofn_wallet_consents .badge:contains(Failed)",
+        },
+    ],
+});
