@@ -2,7 +2,7 @@
 # again updates the same records. Writes the logins to $OFN_RUN_DIR/demo-logins.txt.
 import os
 
-from stripe_sandbox.browser import decide_oauth
+from stripe_sandbox.browser import confirm_setup, decide_oauth
 
 DEMO_PASSWORD = "demo"
 # (name, login slug, connected to Stripe, platform fee %)
@@ -166,6 +166,59 @@ admin.write({"groups_id": [(4, env.ref("ofn_stripe_connect.group_ofn_payout_acco
 lines.append(
     "  (Green Valley has card payments, a refund and a synced payout: Food Hubs > Payouts)"
 )
+
+
+# Customers: portal logins, wallet cards (one asking for 3-D Secure), hubs allowed, some credit.
+CUSTOMERS = [
+    # (name, login, test cards, hubs allowed to charge, credit at Green Valley)
+    ("Alice Martin", "alice@demo.example", ["pm_card_visa", "pm_card_mastercard"], [0, 1], 12.0),
+    ("Bruno Petit", "bruno@demo.example", ["pm_card_authenticationRequired"], [0], 0.0),
+    ("Chloé Durand", "chloe@demo.example", ["pm_card_visa"], [], 5.0),
+]
+settings = {
+    name: os.environ[name] for name in ("OFN_STRIPE_API_BASE", "OFN_STRIPE_PUBLISHABLE_KEY")
+}
+hubs = {i: env["res.company"].search([("name", "=", hub[0])]) for i, hub in enumerate(HUBS)}
+lines.append("")
+lines.append("Customers (portal, My account > Wallet):")
+for name, login, cards, allowed, credit in CUSTOMERS:
+    user = ensure(
+        "res.users",
+        [("login", "=", login)],
+        {
+            "name": name,
+            "login": login,
+            "email": login,
+            "password": DEMO_PASSWORD,
+            "groups_id": [(6, 0, [env.ref("base.group_portal").id])],
+        },
+    )
+    partner = user.partner_id
+    if not partner.ofn_wallet_card_ids:
+        for test_card in cards:
+            started = env["ofn.wallet.card.saver"].start(partner)
+            confirm_setup(
+                settings["OFN_STRIPE_API_BASE"],
+                settings["OFN_STRIPE_PUBLISHABLE_KEY"],
+                started["client_secret"],
+                test_card,
+            )
+            env["ofn.wallet.card.saver"].finish(partner, started["setup_intent"])
+    for index in allowed:
+        consent, client_secret = env["ofn.consent.granter"].grant(partner, hubs[index])
+        if client_secret:  # the customer passes 3-D Secure on the Wallet page
+            account = hubs[index].ofn_stripe_account_id.stripe_account_id
+            confirm_setup(
+                settings["OFN_STRIPE_API_BASE"],
+                settings["OFN_STRIPE_PUBLISHABLE_KEY"],
+                client_secret,
+                consent.hub_token_id.stripe_payment_method,
+                account=account,
+            )
+            env["ofn.consent.granter"].confirm(consent)
+    if credit and not env["ofn.credit.ledger"].balance(partner, hubs[0]):
+        env["ofn.credit.adjuster"].adjust(partner, hubs[0], credit, "Goodwill: late delivery")
+    lines.append(f"  {login} / {DEMO_PASSWORD} ({name})")
 
 env.cr.commit()
 with open(os.path.join(os.environ["OFN_RUN_DIR"], "demo-logins.txt"), "w") as f:

@@ -36,3 +36,11 @@ class TestWalletTour(OfnWalletHttpCase):
         consent = self._consent(partner)
         self.assertEqual(consent.state, "failed")
         self.assertTrue(consent.reason)
+
+    def test_a_card_is_saved_from_the_wallet_page(self):
+        user = new_test_user(self.env, login="tour_carol", groups="base.group_portal")
+        self.start_tour("/my/wallet", "ofn_wallet_add_card", login="tour_carol")
+        card = user.partner_id.ofn_wallet_card_ids
+        self.assertEqual(len(card), 1)
+        self.assertEqual((card.payment_details, card.ofn_is_default), ("4242", True))
+        self.assertTrue(card.stripe_payment_method.startswith("pm_"))

@@ -3,7 +3,8 @@
 The root ``conftest.py`` of the repository starts the sandbox for the session and exports the
 platform settings (``OFN_STRIPE_*``) pointing at it; these classes read them, reset the sandbox
 over HTTP before each class (not each test: Stripe-side state made by one test stays for the next
-ones of its class, so a test that disconnects or revokes something uses a hub of its own), and offer the acts most tests need: a hub with a manager, a hub
+ones of its class, so a test that disconnects or revokes something uses a hub of its own), and
+offer the acts most tests need: a hub with a manager, a hub
 connected through the sandbox's real OAuth page, a client to look at the sandbox directly.
 """
 

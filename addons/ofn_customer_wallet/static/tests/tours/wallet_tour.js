@@ -55,3 +55,27 @@ registry.category("web_tour.tours").add("ofn_wallet_consent_3ds_failed", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("ofn_wallet_add_card", {
+    steps: () => [
+        { content: "Add a card", trigger: ".o_ofn_add_card", run: "click" },
+        {
+            content: "Type the card number (in Stripe.js)",
+            trigger: 'input[name="ofn-shim-card-number"]',
+            run: "edit 4242 4242 4242 4242",
+        },
+        { content: "Expiry", trigger: 'input[name="ofn-shim-card-expiry"]', run: "edit 12 / 34" },
+        { content: "Security code", trigger: 'input[name="ofn-shim-card-cvc"]', run: "edit 123" },
+        {
+            content: "Save the card",
+            trigger: ".o_ofn_save_card",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The card is in the wallet",
+            trigger: ".o_ofn_wallet_message:contains(Your card was saved)",
+        },
+        { content: "As the default card", trigger: ".o_ofn_wallet_cards .badge:contains(Default)" },
+    ],
+});
