@@ -9,6 +9,8 @@ already when saved. Stripe refuses most declining cards when they are saved; its
 
 from dataclasses import dataclass
 
+from .state import STATE
+
 
 @dataclass(frozen=True)
 class Decline:
@@ -68,17 +70,40 @@ def brand(number):
     return _BRANDS.get(number[:1], "visa")
 
 
+def lineage(payment_method):
+    """The saved card a PaymentMethod is (itself, or the one it was cloned from)."""
+    return getattr(payment_method, "_cloned_from", None) or payment_method.id
+
+
+def is_blocked(payment_method):
+    return lineage(payment_method) in STATE.blocked_cards
+
+
+def block(payment_method, decline_code="lost_card"):
+    """From now on this saved card (and every clone of it, on every account) is declined when
+    set up, attached or charged, as a card its holder reported lost: what a card that was fine
+    when saved does later. Tests and the demo use it through ``POST /_sandbox/cards/block``."""
+    STATE.blocked_cards[lineage(payment_method)] = decline_code
+
+
+def _declines(payment_method):
+    if is_blocked(payment_method):
+        code = STATE.blocked_cards[lineage(payment_method)]
+        return Decline("card_declined", code, "Your card was declined.", when_saved=True)
+    return DECLINES.get(card_number(payment_method))
+
+
 def decline_of(payment_method):
     """How a charge on this payment method declines (generic for cards outside the table)."""
-    return DECLINES.get(card_number(payment_method), GENERIC_DECLINE)
+    return _declines(payment_method) or GENERIC_DECLINE
 
 
 def declines_when_charged(payment_method):
-    return card_number(payment_method) in DECLINES
+    return _declines(payment_method) is not None
 
 
 def declines_when_saved(payment_method):
-    decline = DECLINES.get(card_number(payment_method))
+    decline = _declines(payment_method)
     return decline is not None and decline.when_saved
 
 

@@ -47,7 +47,7 @@ def _init_with_brand(self, *args, **kwargs):
 
 
 def _attaching_is_declined_per_table(self):
-    if cards.card_number(self) in cards.DECLINES:
+    if cards.card_number(self) in cards.DECLINES or cards.is_blocked(self):
         return cards.declines_when_saved(self)
     return _attaching_is_declined(self)
 
@@ -109,6 +109,7 @@ def _clone(cls, customer, payment_method, metadata=None, **data):
         },
     )
     clone.card = copy.deepcopy(source.card)
+    clone._cloned_from = cards.lineage(source)
     return clone
 
 

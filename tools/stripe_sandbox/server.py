@@ -19,9 +19,11 @@ from localstripe import server as localstripe_server
 from localstripe.webhooks import register_webhook
 
 from . import (
+    PLATFORM_ACCOUNT_ID,
     accounts,
     auth,
     balance,
+    cards,
     connect_oauth,
     fees,
     idempotency,
@@ -76,6 +78,20 @@ async def reset(request):
     webhooks.forget_deliveries()
     accounts.ensure_platform_account()
     return web.json_response({"ok": True})
+
+
+@routes.post("/_sandbox/cards/block")
+async def block_card(request):
+    """Make a saved card decline from now on (``payment_method`` of the account named by
+    ``Stripe-Account``, or of the platform; ``decline_code``, default ``lost_card``)."""
+    data = await request.post()
+    account = request.headers.get("Stripe-Account") or PLATFORM_ACCOUNT_ID
+    with scoping.acting_as(account):
+        method = scoping.STORE.get("payment_method:" + data.get("payment_method", ""))
+    if method is None:
+        return web.json_response({"error": "No such payment_method"}, status=404)
+    cards.block(method, data.get("decline_code") or "lost_card")
+    return web.json_response({"blocked": method.id})
 
 
 async def preflight(request):

@@ -23,6 +23,7 @@ class SandboxState:
         self.idempotency = {}  # (account id, Idempotency-Key) -> idempotency.StoredResponse
         self.oauth_codes = {}  # 'ac_...' -> connect_oauth.AuthorizationCode
         self.account_links = {}  # token -> onboarding.AccountLinkGrant
+        self.blocked_cards = {}  # saved card (cards.lineage) -> decline code, see cards.block
 
     def clear(self):
         self.__init__()

@@ -28,11 +28,10 @@ class OfnConsentGranter(models.AbstractModel):
         if account.state != "connected":
             raise UserError(_("%(hub)s does not take card payments.", hub=hub.name))
         consent = self._consent(partner, hub)
-        clone = self.env["ofn.card.cloner"].clone_for(card, account)
-        consent.write(
-            {"card_id": card.id, "hub_token_id": clone.id, "state": "pending", "reason": False}
-        )
+        consent.write({"card_id": card.id, "state": "pending", "reason": False})
         try:
+            clone = self.env["ofn.card.cloner"].clone_for(card, account)
+            consent.hub_token_id = clone
             intent = self.env["ofn.stripe.gateway"].request(
                 "post",
                 "/v1/setup_intents",
@@ -47,7 +46,7 @@ class OfnConsentGranter(models.AbstractModel):
                 account=account.stripe_account_id,
                 idempotency_key=f"ofn-consent-{consent.id}-{uuid.uuid4()}",
             )
-        except StripeGatewayError as error:
+        except StripeGatewayError as error:  # declined by the bank, or the hub unreachable
             consent.write({"state": "failed", "reason": error.args[0]})
             return consent, None
         consent.setup_intent_id = intent["id"]

@@ -1,5 +1,7 @@
 """Wallet test ground: customers saving cards the way Stripe.js does, against the sandbox."""
 
+import requests
+
 from odoo.addons.ofn_stripe_connect.tests.common import OfnStripeCase, OfnStripeHttpCase
 
 VISA = "pm_card_visa"
@@ -32,6 +34,15 @@ class OfnWalletCommon:
                 "post", f"/v1/setup_intents/{intent.id}/_authenticate", success="true"
             )
         return saver.finish(partner, started["setup_intent"])
+
+    @classmethod
+    def _block_card(cls, card):
+        """The card's holder reports it lost: from now on the bank declines it everywhere."""
+        requests.post(
+            cls.sandbox_url + "/_sandbox/cards/block",
+            data={"payment_method": card.stripe_payment_method},
+            timeout=10,
+        ).raise_for_status()
 
 
 class OfnWalletCase(OfnWalletCommon, OfnStripeCase):

@@ -146,6 +146,15 @@ class TestWalletCards(OfnWalletCase):
         )
         self.assertEqual(granter.confirm(consent), "active")
 
+    def test_declined_card_leaves_consent_off_with_the_banks_message(self):
+        customer = self._create_customer("Declined Dan")
+        card = self._save_card(customer)
+        self._block_card(card)
+        consent, client_secret = self.env["ofn.consent.granter"].grant(customer, self.hub_a)
+        self.assertIsNone(client_secret)
+        self.assertEqual(consent.state, "failed")
+        self.assertIn("declined", consent.reason)
+
     def test_no_consent_without_a_card(self):
         with self.assertRaises(UserError):
             self.env["ofn.consent.granter"].grant(self._create_customer("Cardless"), self.hub_a)

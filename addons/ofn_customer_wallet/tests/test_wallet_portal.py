@@ -104,6 +104,18 @@ class TestWalletPortal(OfnWalletHttpCase):
         self._post(f"/my/wallet/consents/{self.hub.id}/grant")
         self.assertEqual(self.consent.state, "active")
 
+    def test_declined_card_shows_the_reason_and_consent_stays_off(self):
+        dan = new_test_user(self.env, login="dan", groups="base.group_portal")
+        self._block_card(self._save_card(dan.partner_id))
+        self._page("dan")
+        response = self._post(f"/my/wallet/consents/{self.hub.id}/grant")
+        self.assertIn("declined", response.headers["Location"])
+        page = self._page("dan")
+        self.assertIn("Failed", page)
+        self.assertIn("Your card was declined", page)
+        consent = dan.partner_id.ofn_consent_ids
+        self.assertEqual(consent.state, "failed")
+
     def test_owner_deletes_a_card(self):
         self._page("alice")
         response = self._post(f"/my/wallet/cards/{self.card.id}/delete")

@@ -211,3 +211,28 @@ def test_card_refused_when_saved(platform, customer, new_card):
     assert raised.value.error.decline_code == "stolen_card"
     assert raised.value.error.setup_intent["status"] == "requires_payment_method"
     assert raised.value.error.setup_intent["last_setup_error"]["decline_code"] == "stolen_card"
+
+
+def test_a_blocked_card_declines_everywhere_from_then_on(
+    stripe_sandbox, platform, hub_client, customer, new_card
+):
+    card = new_card(platform, customer=customer)
+    blocked = requests.post(
+        stripe_sandbox.url + "/_sandbox/cards/block",
+        data={"payment_method": card.id},
+        timeout=10,
+    )
+    assert blocked.json() == {"blocked": card.id}
+    hub_customer = hub_client.v1.customers.create({"email": "alice@example.com"})
+    clone = hub_client.v1.payment_methods.create({"customer": customer, "payment_method": card.id})
+    with pytest.raises(stripe.CardError) as declined:
+        hub_client.v1.setup_intents.create(
+            {
+                "customer": hub_customer.id,
+                "payment_method": clone.id,
+                "confirm": True,
+                "usage": "off_session",
+            }
+        )
+    assert declined.value.error.decline_code == "lost_card"
+    assert declined.value.error.setup_intent["status"] == "requires_payment_method"
