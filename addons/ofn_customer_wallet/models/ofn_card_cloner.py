@@ -97,19 +97,9 @@ class OfnCardCloner(models.AbstractModel):
         )
         if earlier:
             return earlier.provider_ref
-        partner = card.partner_id
-        customer = self.env["ofn.stripe.gateway"].request(
-            "post",
-            "/v1/customers",
-            {
-                "email": partner.email or None,
-                "name": partner.name,
-                "metadata": {"odoo_partner_id": partner.id},
-            },
-            account=account,
-            idempotency_key=f"ofn-hub-customer-{partner.id}-{account}",
+        return card.partner_id._ofn_create_stripe_customer(
+            idempotency_key=f"ofn-hub-customer-{card.partner_id.id}-{account}", account=account
         )
-        return customer["id"]
 
     def _find_by_fingerprint(self, card, customer, account):
         """A card with the same fingerprint already attached to the customer on the hub."""

@@ -26,18 +26,26 @@ class ResPartner(models.Model):
             self.env.cr.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
             partner.invalidate_recordset(["ofn_stripe_customer_id"])
         if not partner.ofn_stripe_customer_id:
-            customer = self.env["ofn.stripe.gateway"].request(
-                "post",
-                "/v1/customers",
-                {
-                    "email": partner.email or None,
-                    "name": partner.name,
-                    "metadata": {"odoo_partner_id": partner.id},
-                },
-                idempotency_key=f"ofn-customer-{self.env.cr.dbname}-{partner.id}",
+            partner.ofn_stripe_customer_id = partner._ofn_create_stripe_customer(
+                idempotency_key=f"ofn-customer-{self.env.cr.dbname}-{partner.id}"
             )
-            partner.ofn_stripe_customer_id = customer["id"]
         return partner.ofn_stripe_customer_id
+
+    def _ofn_create_stripe_customer(self, idempotency_key, account=None):
+        """A Stripe Customer for this partner on the platform (or on the hub ``account``)."""
+        self.ensure_one()
+        customer = self.env["ofn.stripe.gateway"].request(
+            "post",
+            "/v1/customers",
+            {
+                "email": self.email or None,
+                "name": self.name,
+                "metadata": {"odoo_partner_id": self.id},
+            },
+            account=account,
+            idempotency_key=idempotency_key,
+        )
+        return customer["id"]
 
     def _ofn_default_card(self):
         return self.commercial_partner_id.sudo().ofn_wallet_card_ids.filtered("ofn_is_default")[:1]

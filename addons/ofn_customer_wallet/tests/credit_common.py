@@ -7,8 +7,10 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user
 
+from odoo.addons.ofn_stripe_connect.tests.common import OfnInvoicingCommon
 
-class OfnCreditCase(TransactionCase):
+
+class OfnCreditCase(OfnInvoicingCommon, TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -38,35 +40,6 @@ class OfnCreditCase(TransactionCase):
             company_ids=[Command.set(hub.ids)],
         )
         return hub, manager
-
-    @classmethod
-    def _invoice(cls, hub, partner, amount, move_type="out_invoice", post=True, **context):
-        """A customer invoice (or credit note) of ``amount`` without tax at ``hub``."""
-        move = (
-            cls.env["account.move"]
-            .with_company(hub)
-            .with_context(**context)
-            .create(
-                {
-                    "move_type": move_type,
-                    "partner_id": partner.id,
-                    "currency_id": hub.currency_id.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Vegetable box",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        if post:
-            move.action_post()
-        return move
 
     def _credit_account_balance(self, hub, partner):
         """What the hub owes ``partner`` on its customer credit account (posted entries)."""

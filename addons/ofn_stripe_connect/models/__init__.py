@@ -9,6 +9,7 @@ from . import res_config_settings
 from . import ofn_stripe_connector
 from . import ofn_stripe_event
 from . import ofn_stripe_webhook_processor
+from . import ofn_stripe_account_record
 from . import ofn_stripe_payout
 from . import ofn_stripe_balance_line
 from . import ofn_stripe_account_payout

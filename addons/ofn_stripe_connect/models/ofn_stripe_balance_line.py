@@ -12,21 +12,11 @@ class OfnStripeBalanceLine(models.Model):
     kept (``stripe_fee`` + ``application_fee``), ``net`` = ``amount`` - ``fee``."""
 
     _name = "ofn.stripe.balance.line"
+    _inherit = ["ofn.stripe.account.record"]
     _description = "Stripe balance transaction of a hub"
     _rec_name = "stripe_balance_transaction_id"
     _order = "created_at desc, id desc"
 
-    account_id = fields.Many2one(
-        "ofn.stripe.account",
-        string="Stripe account",
-        required=True,
-        readonly=True,
-        ondelete="cascade",
-        index=True,
-    )
-    company_id = fields.Many2one(
-        related="account_id.company_id", string="Hub", store=True, index=True
-    )
     payout_id = fields.Many2one(
         "ofn.stripe.payout", readonly=True, ondelete="set null", index="btree_not_null"
     )

@@ -10,21 +10,11 @@ class OfnStripePayout(models.Model):
     ``ofn.payout.statement.builder`` turns it into a bank statement."""
 
     _name = "ofn.stripe.payout"
+    _inherit = ["ofn.stripe.account.record"]
     _description = "Stripe payout of a hub"
     _rec_name = "stripe_payout_id"
     _order = "arrival_date desc, id desc"
 
-    account_id = fields.Many2one(
-        "ofn.stripe.account",
-        string="Stripe account",
-        required=True,
-        readonly=True,
-        ondelete="cascade",
-        index=True,
-    )
-    company_id = fields.Many2one(
-        related="account_id.company_id", string="Hub", store=True, index=True
-    )
     stripe_payout_id = fields.Char(
         string="Payout", required=True, readonly=True, help="The po_... id on Stripe."
     )

@@ -13,13 +13,47 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import stripe
 
+from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, new_test_user
 
 from ..const import PARAM_CONNECT_ENABLED
 from ..platform_settings import api_base, get_setting
 
 
-class OfnStripeCommon:
+class OfnInvoicingCommon:
+    """Mixin: customer invoices at a hub (which has a chart of accounts)."""
+
+    @classmethod
+    def _invoice(cls, hub, partner, amount, move_type="out_invoice", post=True, **context):
+        """A customer invoice (or credit note) of ``amount`` without tax at ``hub``."""
+        move = (
+            cls.env["account.move"]
+            .with_company(hub)
+            .with_context(**context)
+            .create(
+                {
+                    "move_type": move_type,
+                    "partner_id": partner.id,
+                    "currency_id": hub.currency_id.id,
+                    "invoice_line_ids": [
+                        Command.create(
+                            {
+                                "name": "Vegetable box",
+                                "quantity": 1,
+                                "price_unit": amount,
+                                "tax_ids": [],
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        if post:
+            move.action_post()
+        return move
+
+
+class OfnStripeCommon(OfnInvoicingCommon):
     """Mixin: sandbox access and hub fixtures. Use through :class:`OfnStripeCase` or
     :class:`OfnStripeHttpCase`."""
 
@@ -80,6 +114,25 @@ class OfnStripeCommon:
         code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
         account_id = gateway.oauth_token(code)["stripe_user_id"]
         return env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+
+    def _pay_with_token(self, token, amount, reference=None, operation="offline", partner=None):
+        """Charge a saved card through Odoo's own payment_stripe token flow, as a payment
+        request (``offline``) or a checkout with a saved card (``online_token``) does."""
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": token.provider_id.id,
+                "payment_method_id": token.payment_method_id.id,
+                "token_id": token.id,
+                "partner_id": (partner or token.partner_id).id,
+                "amount": amount,
+                "currency_id": token.provider_id.company_id.currency_id.id,
+                "reference": reference
+                or self.env["payment.transaction"]._compute_reference("stripe"),
+                "operation": operation,
+            }
+        )
+        tx._send_payment_request()
+        return tx
 
 
 class OfnStripeCase(OfnStripeCommon, TransactionCase):

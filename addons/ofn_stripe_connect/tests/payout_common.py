@@ -29,32 +29,6 @@ class OfnPayoutCase(OfnStripeCase):
         return hub, accountant, cls._connect_hub(hub)
 
     @classmethod
-    def _invoice(cls, hub, customer_name, amount):
-        customer = cls.env["res.partner"].create({"name": customer_name})
-        invoice = (
-            cls.env["account.move"]
-            .with_company(hub)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": customer.id,
-                    "invoice_line_ids": [
-                        Command.create(
-                            {
-                                "name": "Vegetable box",
-                                "quantity": 1,
-                                "price_unit": amount,
-                                "tax_ids": [],
-                            }
-                        )
-                    ],
-                }
-            )
-        )
-        invoice.action_post()
-        return invoice
-
-    @classmethod
     def _charge(cls, account, amount, application_fee=0):
         """A confirmed direct charge of ``amount`` (major units) on the hub's Stripe account."""
         params = {
@@ -123,14 +97,20 @@ class OfnPayoutCase(OfnStripeCase):
         """The scenario of this module's docstring on ``account``'s hub; sets its records on the
         class (invoices, transactions, intents, the payout, the unmatched and the late charge)."""
         hub = account.company_id
-        cls.invoice_1 = cls._invoice(hub, "Alice Martin", 40.0)
-        cls.invoice_2 = cls._invoice(hub, "Bruno Petit", 25.0)
+        cls.invoice_1 = cls._invoice(
+            hub, cls.env["res.partner"].create({"name": "Alice Martin"}), 40.0
+        )
+        cls.invoice_2 = cls._invoice(
+            hub, cls.env["res.partner"].create({"name": "Bruno Petit"}), 25.0
+        )
         cls.tx_1, cls.intent_1 = cls._pay_invoice(account, cls.invoice_1, application_fee=2.0)
         cls.tx_2, cls.intent_2 = cls._pay_invoice(account, cls.invoice_2, application_fee=1.0)
         cls.refund_tx, cls.refund = cls._refund(account, cls.tx_2, cls.intent_2, 5.0)
         cls.unmatched_intent = cls._charge(account, 10.0, application_fee=0.5)
         cls.stripe_payout = cls._pay_out(account)
-        cls.invoice_3 = cls._invoice(hub, "Chloé Durand", 15.0)
+        cls.invoice_3 = cls._invoice(
+            hub, cls.env["res.partner"].create({"name": "Chloé Durand"}), 15.0
+        )
         cls.tx_3, cls.intent_3 = cls._pay_invoice(account, cls.invoice_3, application_fee=0.75)
 
     @classmethod

@@ -41,21 +41,9 @@ class TestHubPayment(OfnStripeCase):
             }
         )
 
-    def _pay(self, account, token, amount=20.0, reference="S0001"):
-        tx = self.env["payment.transaction"].create(
-            {
-                "provider_id": account.provider_id.id,
-                "payment_method_id": token.payment_method_id.id,
-                "token_id": token.id,
-                "partner_id": self.customer.id,
-                "amount": amount,
-                "currency_id": self.eur.id,
-                "reference": reference,
-                "operation": "offline",
-            }
-        )
-        tx._send_payment_request()
-        return tx
+    def _pay(self, account, token, reference="S0001"):
+        self.assertEqual(token.provider_id, account.provider_id)
+        return self._pay_with_token(token, 20.0, reference, partner=self.customer)
 
     def test_token_payment_is_a_direct_charge_with_the_application_fee(self):
         tx = self._pay(self.account_a, self._token(self.account_a))

@@ -11,7 +11,7 @@ function allowAndAnswer(button) {
     return [
         {
             content: "Allow the hub to charge the card",
-            trigger: ".o_ofn_wallet_consents .o_ofn_consent_grant",
+            trigger: ".o_ofn_wallet_consents tr:contains(Tour Hub) .o_ofn_consent_grant",
             run: "click",
             expectUnloadPage: true,
         },
