@@ -35,6 +35,15 @@ class WalletPortal(CustomerPortal):
             "hubs": hubs,
             "consent_of": {c.company_id.id: c for c in consents},
             "balances": partner_sudo._ofn_hub_balances(),
+            "awaiting": request.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", partner.id),
+                    ("ofn_requires_authentication", "=", True),
+                    ("state", "=", "pending"),
+                ]
+            ),
             "credit_history": request.env["ofn.wallet.transaction"]
             .sudo()
             .search([("partner_id", "=", partner.id)], limit=50),
@@ -123,6 +132,48 @@ class WalletPortal(CustomerPortal):
                 hub=consent.sudo().company_id.name,
             )
         )
+
+    # ------------------------------------------------------------------ 3-D Secure
+    @http.route(
+        "/my/wallet/authenticate/<int:tx_id>",
+        type="http",
+        auth="public",
+        methods=["GET"],
+        website=True,
+    )
+    def authenticate(self, tx_id, access_token=None, **kwargs):
+        """Complete 3-D Secure for one payment awaiting it (the link of the customer's email)."""
+        tx = self._awaiting(tx_id, access_token)
+        intent = tx._ofn_payment_intent()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ofn_wallet",
+                "tx": tx,
+                "access_token": access_token,
+                "client_secret": intent.get("client_secret"),
+                "stripe_account": tx.provider_id.ofn_stripe_account_id.stripe_account_id,
+                "stripe_js_url": get_setting("OFN_STRIPE_JS_URL"),
+                "publishable_key": get_setting("OFN_STRIPE_PUBLISHABLE_KEY"),
+            }
+        )
+        return request.render("ofn_customer_wallet.portal_wallet_authenticate", values)
+
+    @http.route(
+        "/my/wallet/authenticate/<int:tx_id>/done", type="json", auth="public", methods=["POST"]
+    )
+    def authenticate_done(self, tx_id, access_token=None):
+        tx = self._awaiting(tx_id, access_token)
+        state = tx._ofn_after_authentication()
+        return {"state": state, "message": tx.state_message or ""}
+
+    def _awaiting(self, tx_id, access_token):
+        tx = request.env["payment.transaction"].sudo().browse(tx_id).exists()
+        if not tx or not tx._ofn_check_authentication_token(access_token):
+            raise NotFound()
+        if not tx.ofn_requires_authentication:
+            raise NotFound()
+        return tx
 
     # ------------------------------------------------------------------ ownership
     def _customer(self):

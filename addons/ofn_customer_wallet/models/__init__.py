@@ -1,6 +1,7 @@
 from . import res_partner
 from . import payment_provider
 from . import payment_token
+from . import payment_transaction
 from . import ofn_wallet_consent
 from . import ofn_wallet_card_saver
 from . import ofn_wallet_card_remover

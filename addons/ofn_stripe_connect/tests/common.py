@@ -8,6 +8,7 @@ offer the acts most tests need: a hub with a manager, a hub
 connected through the sandbox's real OAuth page, a client to look at the sandbox directly.
 """
 
+import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -126,8 +127,9 @@ class OfnStripeCommon(OfnInvoicingCommon):
                 "partner_id": (partner or token.partner_id).id,
                 "amount": amount,
                 "currency_id": token.provider_id.company_id.currency_id.id,
-                "reference": reference
-                or self.env["payment.transaction"]._compute_reference("stripe"),
+                # unique across tests: rolled back references would replay Stripe's idempotent
+                # answers (payment_stripe's keys derive from the reference)
+                "reference": reference or f"TEST-{uuid.uuid4().hex[:12]}",
                 "operation": operation,
             }
         )

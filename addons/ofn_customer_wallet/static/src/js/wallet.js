@@ -77,3 +77,32 @@ publicWidget.registry.OfnWallet = publicWidget.Widget.extend({
         box.textContent = message;
     },
 });
+
+/**
+ * A payment awaiting 3-D Secure (/my/wallet/authenticate/<tx>): the customer answers their bank
+ * with Stripe.js, on the hub's account, then the server reads the outcome.
+ */
+publicWidget.registry.OfnWalletAuthenticate = publicWidget.Widget.extend({
+    selector: ".o_ofn_authenticate",
+    events: { "click .o_ofn_authenticate_confirm": "_onConfirm" },
+
+    async _onConfirm(ev) {
+        ev.currentTarget.disabled = true;
+        const data = this.el.dataset;
+        const stripe = Stripe(data.publishableKey, { stripeAccount: data.stripeAccount });
+        const { error } = await stripe.handleNextAction({ clientSecret: data.clientSecret });
+        const result = await rpc(`/my/wallet/authenticate/${data.txId}/done`, {
+            access_token: data.accessToken,
+        });
+        if (result.state === "done" || result.state === "authorized") {
+            window.location.assign(
+                `/my/wallet?${new URLSearchParams({ message: "Thank you: your payment is confirmed." })}`
+            );
+            return;
+        }
+        const box = this.el.querySelector(".o_ofn_authenticate_error");
+        box.textContent = (error && error.message) || result.message || "The payment was not confirmed.";
+        box.classList.remove("d-none");
+        ev.currentTarget.disabled = false;
+    },
+});

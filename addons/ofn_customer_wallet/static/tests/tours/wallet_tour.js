@@ -79,3 +79,29 @@ registry.category("web_tour.tours").add("ofn_wallet_add_card", {
         { content: "As the default card", trigger: ".o_ofn_wallet_cards .badge:contains(Default)" },
     ],
 });
+
+registry.category("web_tour.tours").add("ofn_wallet_authenticate_payment", {
+    steps: () => [
+        {
+            content: "A payment waits for the customer",
+            trigger: ".o_ofn_wallet_awaiting .o_ofn_authenticate",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Confirm with the bank",
+            trigger: ".o_ofn_authenticate_confirm",
+            run: "click",
+        },
+        {
+            content: "Answer the bank's 3-D Secure page",
+            trigger: "#ofn-shim-3ds-complete",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "The payment is confirmed",
+            trigger: ".o_ofn_wallet_message:contains(your payment is confirmed)",
+        },
+    ],
+});

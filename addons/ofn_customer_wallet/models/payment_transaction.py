@@ -1,0 +1,69 @@
+from odoo import _, fields, models
+from odoo.tools import consteq, hmac
+
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
+_TOKEN_SCOPE = "ofn_customer_wallet.authenticate"
+
+
+class PaymentTransaction(models.Model):
+    """Payments awaiting the customer's 3-D Secure: an off-session charge on a hub that the
+    bank wants the customer to confirm waits (instead of failing) until they do, on the
+    Wallet page or from the link of their email."""
+
+    _inherit = "payment.transaction"
+
+    ofn_requires_authentication = fields.Boolean(
+        string="Awaiting authentication", readonly=True, copy=False
+    )
+
+    def _stripe_create_intent(self):
+        intent = super()._stripe_create_intent()
+        if (
+            self.operation == "offline"
+            and self.provider_id.ofn_stripe_account_id
+            and (intent or {}).get("status") == "requires_action"
+        ):
+            self.write(
+                {
+                    "state": "pending",
+                    "ofn_requires_authentication": True,
+                    "state_message": _(
+                        "The customer's bank asks them to confirm this payment (3-D Secure)."
+                    ),
+                }
+            )
+        return intent
+
+    def _ofn_authentication_token(self):
+        """The access token of the authentication link (HMAC with the database secret)."""
+        self.ensure_one()
+        return hmac(self.env(su=True), _TOKEN_SCOPE, f"{self.id}|{self.reference}")
+
+    def _ofn_authentication_url(self):
+        self.ensure_one()
+        return f"/my/wallet/authenticate/{self.id}?access_token={self._ofn_authentication_token()}"
+
+    def _ofn_check_authentication_token(self, access_token):
+        self.ensure_one()
+        return bool(access_token) and consteq(access_token, self._ofn_authentication_token())
+
+    def _ofn_payment_intent(self):
+        """The PaymentIntent, read through the hub's provider (payment_stripe's API version)."""
+        self.ensure_one()
+        return self.provider_id._stripe_make_request(
+            f"payment_intents/{self.provider_reference}", method="GET"
+        )
+
+    def _ofn_after_authentication(self):
+        """Read the PaymentIntent once the customer answered their bank, and process it as
+        payment_stripe processes a returning customer."""
+        self.ensure_one()
+        notification_data = {"reference": self.reference}
+        StripeController._include_payment_intent_in_notification_data(
+            self._ofn_payment_intent(), notification_data
+        )
+        self._handle_notification_data("stripe", notification_data)
+        if self.state in ("done", "authorized", "error", "cancel"):
+            self.ofn_requires_authentication = False
+        return self.state
