@@ -220,6 +220,26 @@ for name, login, cards, allowed, credit in CUSTOMERS:
         env["ofn.credit.adjuster"].adjust(partner, hubs[0], credit, "Goodwill: late delivery")
     lines.append(f"  {login} / {DEMO_PASSWORD} ({name})")
 
+# Bruno's bank asks him to confirm an off-session charge of Green Valley: it waits on his Wallet.
+bruno = env["res.users"].search([("login", "=", "bruno@demo.example")]).partner_id
+if not env["payment.transaction"].search([("partner_id", "=", bruno.id)]):
+    green_account = hubs[0].ofn_stripe_account_id
+    clone = env["ofn.card.cloner"].clone_for(bruno.ofn_wallet_card_ids[:1], green_account)
+    awaiting = env["payment.transaction"].create(
+        {
+            "provider_id": clone.provider_id.id,
+            "payment_method_id": clone.payment_method_id.id,
+            "token_id": clone.id,
+            "partner_id": bruno.id,
+            "amount": 23.4,
+            "currency_id": hubs[0].currency_id.id,
+            "reference": "DEMO-VEGBOX-3DS",
+            "operation": "offline",
+        }
+    )
+    awaiting._send_payment_request()
+lines.append("  (Bruno's bank asks him to confirm a payment: see his Wallet)")
+
 env.cr.commit()
 with open(os.path.join(os.environ["OFN_RUN_DIR"], "demo-logins.txt"), "w") as f:
     f.write("\n".join(lines) + "\n\n")
