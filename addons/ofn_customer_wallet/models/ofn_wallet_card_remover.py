@@ -1,6 +1,10 @@
+import logging
+
 from odoo import _, api, models
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+
+_logger = logging.getLogger(__name__)
 
 
 class OfnWalletCardRemover(models.AbstractModel):
@@ -28,8 +32,9 @@ class OfnWalletCardRemover(models.AbstractModel):
                     f"/v1/payment_methods/{clone.stripe_payment_method}/detach",
                     account=account.stripe_account_id,
                 )
-            except StripeGatewayError:
-                pass  # the hub disconnected or the card is already gone there: archived anyway
+            except StripeGatewayError as error:
+                # the hub disconnected, or the card is already gone there: archived anyway
+                _logger.info("Clone %s not detached on Stripe: %s", clone.id, error.code)
         hubs = self._revoke_consents(card, _("card deleted"))
         was_default = card.ofn_is_default
         (card | card.ofn_clone_ids).write({"active": False, "ofn_is_default": False})
