@@ -130,3 +130,16 @@ class TestHubPayment(OfnStripeCase):
         )
         self.assertEqual(values["stripe_account"], self.account_a.stripe_account_id)
         self.assertTrue(values["publishable_key"].startswith("pk_test_"))
+
+    def test_application_fee_percent_and_fixed_in_minor_units(self):
+        account = self.account_b
+        account.write({"application_fee_percent": 1.5, "application_fee_fixed": 0.25})
+        self.assertEqual(account._application_fee_minor(20.0, self.eur), 55)  # 0.30 + 0.25
+        self.assertEqual(
+            account._application_fee_minor(0.10, self.eur), 10, "never above the charge"
+        )
+        jpy = self.env.ref("base.JPY")
+        account.application_fee_fixed = 0
+        self.assertEqual(account._application_fee_minor(1000, jpy), 15, "JPY has no minor unit")
+        account.write({"application_fee_percent": 0, "application_fee_fixed": 0})
+        self.assertEqual(account._application_fee_minor(20.0, self.eur), 0)
