@@ -2,6 +2,7 @@ import json
 import re
 
 from odoo.tests import new_test_user, tagged
+from odoo.tools import hmac
 
 from .common import OfnWalletHttpCase
 
@@ -115,6 +116,39 @@ class TestWalletPortal(OfnWalletHttpCase):
         self.assertIn("Your card was declined", page)
         consent = dan.partner_id.ofn_consent_ids
         self.assertEqual(consent.state, "failed")
+
+    def test_nobody_pays_with_another_customers_card(self):
+        clone = self.env["ofn.card.cloner"].clone_for(self.card, self.account)
+        mallory = self.mallory.partner_id
+        eur = self.env.ref("base.EUR")
+        self.authenticate("mallory", "mallory")
+        response = self.url_open(
+            "/payment/transaction",
+            data=json.dumps(
+                {
+                    "params": {
+                        "amount": 10.0,
+                        "currency_id": eur.id,
+                        "partner_id": mallory.id,
+                        "access_token": hmac(
+                            self.env(su=True),
+                            "generate_access_token",
+                            f"{mallory.id}|10.0|{eur.id}",
+                        ),
+                        "provider_id": clone.provider_id.id,
+                        "payment_method_id": clone.payment_method_id.id,
+                        "token_id": clone.id,
+                        "flow": "token",
+                        "tokenization_requested": False,
+                        "landing_route": "/my/wallet",
+                        "is_validation": False,
+                    }
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        ).json()
+        self.assertIn("error", response)
+        self.assertFalse(self.env["payment.transaction"].search([("token_id", "=", clone.id)]))
 
     def test_owner_deletes_a_card(self):
         self._page("alice")
