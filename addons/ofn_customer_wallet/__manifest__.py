@@ -14,6 +14,7 @@
         "views/ofn_wallet_menus.xml",
         "views/ofn_wallet_consent_views.xml",
         "views/portal_wallet_templates.xml",
+        "views/payment_form_wallet_templates.xml",
         "security/ofn_credit_rules.xml",
         "views/ofn_credit_adjust_wizard_views.xml",
         "views/ofn_wallet_transaction_views.xml",

@@ -61,12 +61,15 @@ class WalletPortal(CustomerPortal):
         return request.env["ofn.wallet.card.saver"].start(self._customer())
 
     @http.route("/my/wallet/cards/saved", type="http", auth="user", methods=["GET"])
-    def card_saved(self, setup_intent=None, **kwargs):
-        """Stripe.js comes back here after ``confirmSetup``."""
+    def card_saved(self, setup_intent=None, return_url=None, **kwargs):
+        """Stripe.js comes back here after ``confirmSetup``; then back to the Wallet, or to the
+        checkout the card was entered on (``return_url``, a path of this site only)."""
         try:
             request.env["ofn.wallet.card.saver"].finish(self._customer(), setup_intent or "")
         except UserError as failure:
             return self._back(error=failure.args[0])
+        if return_url and return_url.startswith("/") and not return_url.startswith("//"):
+            return request.redirect(return_url)
         return self._back(message=_("Your card was saved to your wallet."))
 
     @http.route("/my/wallet/cards/<int:card_id>/delete", type="http", auth="user", methods=["POST"])

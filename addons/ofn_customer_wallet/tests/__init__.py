@@ -6,3 +6,4 @@ from . import test_credit_invoice
 from . import test_credit_access
 from . import test_wallet_tour
 from . import test_wallet_authenticate
+from . import test_checkout_wallet

@@ -9,13 +9,14 @@ connected through the sandbox's real OAuth page, a client to look at the sandbox
 """
 
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 import stripe
 
 from odoo import Command
 from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tools import hmac
 
 from ..const import PARAM_CONNECT_ENABLED
 from ..platform_settings import api_base, get_setting
@@ -115,6 +116,22 @@ class OfnStripeCommon(OfnInvoicingCommon):
         code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
         account_id = gateway.oauth_token(code)["stripe_user_id"]
         return env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+
+    def _payment_link(self, hub, partner, amount, currency):
+        """Odoo's payment page (/payment/pay) for ``amount`` to ``hub``, as a payment link gives
+        it (payment.utils.generate_access_token, with the test's environment)."""
+        token = hmac(
+            self.env(su=True), "generate_access_token", f"{partner.id}|{amount}|{currency.id}"
+        )
+        return "/payment/pay?" + urlencode(
+            {
+                "amount": amount,
+                "currency_id": currency.id,
+                "partner_id": partner.id,
+                "company_id": hub.id,
+                "access_token": token,
+            }
+        )
 
     def _pay_with_token(self, token, amount, reference=None, operation="offline", partner=None):
         """Charge a saved card through Odoo's own payment_stripe token flow, as a payment

@@ -1,8 +1,5 @@
-from urllib.parse import urlencode
-
 from odoo import Command
 from odoo.tests import new_test_user, tagged
-from odoo.tools import hmac
 
 from ..platform_settings import get_setting
 from .common import OfnStripeHttpCase
@@ -34,21 +31,7 @@ class TestCheckoutTour(OfnStripeHttpCase):
         cls.customer.partner_id.company_id = False  # a customer of every hub
 
     def _pay_url(self, amount=42.5):
-        """Odoo's payment page for ``amount`` EUR to the hub, as a payment link gives it."""
-        partner = self.customer.partner_id
-        # payment.utils.generate_access_token, with the test's environment (it reads the request's)
-        token = hmac(
-            self.env(su=True), "generate_access_token", f"{partner.id}|{amount}|{self.eur.id}"
-        )
-        return "/payment/pay?" + urlencode(
-            {
-                "amount": amount,
-                "currency_id": self.eur.id,
-                "partner_id": partner.id,
-                "company_id": self.hub.id,
-                "access_token": token,
-            }
-        )
+        return self._payment_link(self.hub, self.customer.partner_id, amount, self.eur)
 
     def _pay(self, tour):
         """Run ``tour`` on the hub's payment page; return the transaction."""

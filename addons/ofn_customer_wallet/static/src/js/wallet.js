@@ -47,11 +47,20 @@ publicWidget.registry.OfnWallet = publicWidget.Widget.extend({
         const { error } = await this.stripe.confirmSetup({
             elements: this.elements,
             clientSecret: this.clientSecret,
-            confirmParams: { return_url: `${window.location.origin}/my/wallet/cards/saved` },
+            confirmParams: { return_url: this._savedUrl() },
         });
         if (error) {
             this._showError(error.message);
         }
+    },
+
+    /** Back to the Wallet after saving, or to the checkout the card was entered on. */
+    _savedUrl() {
+        const url = new URL("/my/wallet/cards/saved", window.location.origin);
+        if (this.el.dataset.returnUrl) {
+            url.searchParams.set("return_url", this.el.dataset.returnUrl);
+        }
+        return url.toString();
     },
 
     async _authenticateConsent(data) {

@@ -105,3 +105,48 @@ registry.category("web_tour.tours").add("ofn_wallet_authenticate_payment", {
         },
     ],
 });
+
+registry.category("web_tour.tours").add("ofn_checkout_save_card_to_wallet", {
+    steps: () => [
+        {
+            content: "At the hub's checkout, save a new card to the wallet",
+            trigger: ".o_ofn_checkout_wallet .o_ofn_add_card",
+            run: "click",
+        },
+        {
+            content: "Type the card number (in Stripe.js, on the platform)",
+            trigger: '.o_ofn_checkout_wallet input[name="ofn-shim-card-number"]',
+            run: "edit 4242 4242 4242 4242",
+        },
+        {
+            content: "Expiry",
+            trigger: '.o_ofn_checkout_wallet input[name="ofn-shim-card-expiry"]',
+            run: "edit 12 / 34",
+        },
+        {
+            content: "Security code",
+            trigger: '.o_ofn_checkout_wallet input[name="ofn-shim-card-cvc"]',
+            run: "edit 123",
+        },
+        {
+            content: "Save it to the wallet",
+            trigger: ".o_ofn_checkout_wallet .o_ofn_save_card",
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Back at the checkout, the new card is offered",
+            trigger: 'input[name="o_payment_radio"][data-payment-option-type="token"]:checked',
+        },
+        {
+            content: "Pay with it",
+            trigger: 'button[name="o_payment_submit_button"]:enabled',
+            run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Paid",
+            trigger: 'div[name="o_payment_status_alert"].alert-success:contains("Thank you!")',
+        },
+    ],
+});
