@@ -10,7 +10,10 @@
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/ofn_standing_order_rules.xml",
         "views/ofn_standing_order_menus.xml",
+        "views/ofn_schedule_views.xml",
+        "data/ofn_cycle_cron.xml",
     ],
     "installable": True,
 }
