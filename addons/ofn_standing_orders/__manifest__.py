@@ -13,6 +13,7 @@
         "security/ofn_standing_order_rules.xml",
         "views/ofn_standing_order_menus.xml",
         "views/ofn_schedule_views.xml",
+        "views/ofn_standing_order_views.xml",
         "data/ofn_cycle_cron.xml",
     ],
     "installable": True,

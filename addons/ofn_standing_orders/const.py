@@ -17,3 +17,22 @@ WEEKDAYS = [
 ]
 
 CYCLE_STATES = [("upcoming", "Upcoming"), ("open", "Open"), ("closed", "Closed")]
+
+STANDING_ORDER_STATES = [
+    ("draft", "Draft"),
+    ("active", "Active"),
+    ("paused", "Paused"),
+    ("cancelled", "Cancelled"),
+    ("ended", "Ended"),
+]
+
+PAYMENT_MODES = [("card", "Customer's card (automatic charge)"), ("invoice", "Pay on invoice")]
+
+OCCURRENCE_STATES = [
+    ("planned", "Planned"),
+    ("skipped", "Skipped"),
+    ("placed", "Placed"),
+    ("confirmed", "Confirmed"),
+    ("paid", "Paid"),
+    ("failed", "Failed"),
+]

@@ -1,1 +1,2 @@
 from . import test_order_cycles
+from . import test_standing_orders
