@@ -31,6 +31,7 @@ PAYMENT_MODES = [("card", "Customer's card (automatic charge)"), ("invoice", "Pa
 OCCURRENCE_STATES = [
     ("planned", "Planned"),
     ("skipped", "Skipped"),
+    ("empty", "Nothing to order"),
     ("placed", "Placed"),
     ("confirmed", "Confirmed"),
     ("paid", "Paid"),

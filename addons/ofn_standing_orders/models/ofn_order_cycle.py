@@ -68,6 +68,24 @@ class OfnOrderCycle(models.Model):
             return [("id", "not in", self._search(domain))]
         return domain
 
+    def write(self, vals):
+        """Moving a cycle's dates moves its unplaced occurrences: the standing orders of its
+        schedule are synced again (in or out of their date range)."""
+        result = super().write(vals)
+        if {"opens_at", "closes_at", "schedule_id"} & set(vals):
+            orders = (
+                self.env["ofn.standing.order"]
+                .sudo()
+                .search(
+                    [
+                        ("schedule_id", "in", self.schedule_id.ids),
+                        ("status", "in", ("active", "paused")),
+                    ]
+                )
+            )
+            self.env["ofn.occurrence.syncer"].sync(orders)
+        return result
+
     @api.constrains("schedule_id", "company_id")
     def _check_schedule_of_the_hub(self):
         for cycle in self.filtered("schedule_id"):

@@ -1,2 +1,3 @@
 from . import test_order_cycles
 from . import test_standing_orders
+from . import test_placement

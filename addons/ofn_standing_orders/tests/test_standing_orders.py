@@ -4,9 +4,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import TransactionCase, new_test_user, tagged
 
 
-@tagged("post_install", "-at_install")
-class TestStandingOrders(TransactionCase):
-    """A standing order follows its schedule's cycles: one occurrence per cycle in its dates."""
+class StandingOrderCommon(TransactionCase):
+    """A hub with a weekly schedule, a customer and a product."""
 
     @classmethod
     def setUpClass(cls):
@@ -39,6 +38,11 @@ class TestStandingOrders(TransactionCase):
             }
         )
 
+
+@tagged("post_install", "-at_install")
+class TestStandingOrders(StandingOrderCommon):
+    """A standing order follows its schedule's cycles: one occurrence per cycle in its dates."""
+
     def _weeks(self, order):
         return sorted(o.cycle_id.opens_at.date() for o in order.occurrence_ids)
 
@@ -63,6 +67,17 @@ class TestStandingOrders(TransactionCase):
         order.end_date = date(2026, 12, 1)
         self.assertEqual(self._weeks(order), [date(2026, 11, 30), date(2026, 12, 14)])
         self.assertIn(placed, order.occurrence_ids, "a placed order is never dropped")
+
+    def test_moving_a_cycle_moves_its_unplaced_occurrences(self):
+        order = self._order()
+        last = order.occurrence_ids.sorted("cycle_opens_at")[-1].cycle_id
+        last.write({"opens_at": "2027-01-04 07:00:00", "closes_at": "2027-01-07 17:00:00"})
+        order.invalidate_recordset()
+        self.assertNotIn(last, order.occurrence_ids.cycle_id, "now after the order's end date")
+        later = self.schedule.cycle_ids.filtered(lambda c: c.opens_at.date() == date(2026, 12, 21))
+        later.write({"opens_at": "2026-12-17 07:00:00", "closes_at": "2026-12-19 17:00:00"})
+        order.invalidate_recordset()
+        self.assertIn(later, order.occurrence_ids.cycle_id, "now within the order's dates")
 
     def test_new_cycles_reach_the_standing_orders(self):
         order = self._order(end_date=False)
