@@ -40,6 +40,7 @@ class OfnCyclePlacer(models.AbstractModel):
         for occurrence in occurrences:
             with self.env.cr.savepoint():
                 self._place_one(occurrence)
+        self._tell_hubs(occurrences)
         return occurrences
 
     def _place_one(self, occurrence):
@@ -101,6 +102,29 @@ class OfnCyclePlacer(models.AbstractModel):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
+
+    def _tell_hubs(self, occurrences):
+        """One summary per hub to its managers: what was placed, and what was not."""
+        manager_group = self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
+        for hub in occurrences.company_id:
+            done = occurrences.filtered(lambda o, hub=hub: o.company_id == hub)
+            placed = done.filtered(lambda o: o.state == "placed")
+            empty = done.filtered(lambda o: o.state == "empty")
+            managers = manager_group.users.filtered(lambda u, hub=hub: hub in u.company_ids)
+            body = Markup("<p>%s</p>") % _(
+                "Standing orders placed: %(placed)s. Nothing to order: %(empty)s.",
+                placed=len(placed),
+                empty=len(empty),
+            )
+            if empty:
+                body += Markup("<ul>%s</ul>") % Markup().join(
+                    Markup("<li>%s</li>") % o.standing_order_id.name for o in empty
+                )
+            hub.partner_id.message_notify(
+                body=body,
+                subject=_("Standing orders placed for %(hub)s", hub=hub.name),
+                partner_ids=managers.partner_id.ids,
+            )
 
     @api.model
     def _cron_place(self):

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .test_standing_orders import StandingOrderCommon
 
@@ -58,6 +58,35 @@ class TestPlacement(StandingOrderCommon):
         occurrence = self._occurrence(standing, cycle)
         self.assertEqual(occurrence.state, "empty")
         self.assertFalse(occurrence.sale_order_id)
+
+    def test_the_hubs_managers_get_one_summary(self):
+        manager = new_test_user(
+            self.env,
+            login="placement_manager",
+            groups="ofn_stripe_connect.group_ofn_hub_manager",
+            company_id=self.hub.id,
+            company_ids=[(6, 0, self.hub.ids)],
+        )
+        self._open_cycle()
+        self._order(start_date=fields.Date.today(), end_date=False)
+        second = self.env["res.partner"].create({"name": "Nora Nothing"})
+        empty = self._order(start_date=fields.Date.today(), end_date=False, partner_id=second.id)
+        empty.line_ids.product_id = self.env["product.product"].create(
+            {"name": "Gone", "sale_ok": False}
+        )
+        self.env["ofn.cycle.placer"].place()
+        cycles = self.env["ofn.order.cycle"].search(
+            [("schedule_id", "=", self.schedule.id), ("state", "=", "open")]
+        )  # the one made here, and the schedule's own if one is open today
+        summaries = self.env["mail.message"].search(
+            [("partner_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
+        )
+        self.assertEqual(len(summaries), 1)
+        self.assertIn(
+            f"Standing orders placed: {len(cycles)}. Nothing to order: {len(cycles)}.",
+            summaries.body,
+        )
+        self.assertIn("Nora Nothing", summaries.body)
 
     def test_paused_orders_and_closed_cycles_are_left_alone(self):
         cycle = self._open_cycle()
