@@ -28,12 +28,15 @@ class OfnCardCloner(models.AbstractModel):
             raise UserError(
                 _("%(hub)s is not connected to Stripe.", hub=hub_account.company_id.name)
             )
+        clone = self._existing_clone(card, provider)
+        if clone:  # the common case (every checkout of the hub): no lock, no Stripe call
+            return clone
         self.env["payment.token"].flush_model()
         self.env.cr.execute(
             "UPDATE payment_token SET write_date = (now() AT TIME ZONE 'UTC') WHERE id = %s",
             [card.id],
         )
-        clone = self._existing_clone(card, provider)
+        clone = self._existing_clone(card, provider)  # made meanwhile in this transaction?
         if clone:
             return clone
         gateway = self.env["ofn.stripe.gateway"]

@@ -3,11 +3,10 @@ customer with a portal login."""
 
 from contextlib import contextmanager
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, new_test_user
 
-from odoo.addons.ofn_stripe_connect.tests.common import OfnInvoicingCommon
+from odoo.addons.ofn_stripe_connect.tests.common import OfnInvoicingCommon, new_hub_manager
 
 
 class OfnCreditCase(OfnInvoicingCommon, TransactionCase):
@@ -32,13 +31,7 @@ class OfnCreditCase(OfnInvoicingCommon, TransactionCase):
         cls.env["account.chart.template"].try_loading("generic_coa", hub, install_demo=False)
         hub.currency_id = cls.eur  # the generic chart comes in USD
         cls.env.user.company_ids |= hub
-        manager = new_test_user(
-            cls.env,
-            login=manager_login,
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=hub.id,
-            company_ids=[Command.set(hub.ids)],
-        )
+        manager = new_hub_manager(cls.env, manager_login, hub)
         return hub, manager
 
     def _credit_account_balance(self, hub, partner):

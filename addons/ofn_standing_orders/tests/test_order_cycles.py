@@ -3,8 +3,10 @@ from datetime import date, datetime
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
 
 
 @tagged("post_install", "-at_install")
@@ -102,13 +104,7 @@ class TestOrderCycles(TransactionCase):
 
     def test_hubs_see_only_their_own_schedules_and_cycles(self):
         other = self.env["res.company"].create({"name": "Other Cycle Hub"})
-        manager = new_test_user(
-            self.env,
-            login="cycle_manager",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=other.id,
-            company_ids=[(6, 0, other.ids)],
-        )
+        manager = new_hub_manager(self.env, "cycle_manager", other)
         schedule = self._schedule()
         self.generator.generate(schedule, today=date(2026, 11, 23))
         self.assertFalse(self.env["ofn.schedule"].with_user(manager).search([]))

@@ -1,7 +1,9 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
+
+from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
 
 from .test_standing_orders import StandingOrderCommon
 
@@ -60,13 +62,7 @@ class TestPlacement(StandingOrderCommon):
         self.assertFalse(occurrence.sale_order_id)
 
     def test_the_hubs_managers_get_one_summary(self):
-        manager = new_test_user(
-            self.env,
-            login="placement_manager",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=self.hub.id,
-            company_ids=[(6, 0, self.hub.ids)],
-        )
+        manager = new_hub_manager(self.env, "placement_manager", self.hub)
         self._open_cycle()
         self._order(start_date=fields.Date.today(), end_date=False)
         second = self.env["res.partner"].create({"name": "Nora Nothing"})

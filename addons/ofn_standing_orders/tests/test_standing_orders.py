@@ -1,7 +1,9 @@
 from datetime import date
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
+
+from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
 
 
 class StandingOrderCommon(TransactionCase):
@@ -118,13 +120,7 @@ class TestStandingOrders(StandingOrderCommon):
     def test_hubs_see_only_their_own_standing_orders(self):
         order = self._order()
         other = self.env["res.company"].create({"name": "Other Standing Hub"})
-        manager = new_test_user(
-            self.env,
-            login="standing_other",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=other.id,
-            company_ids=[(6, 0, other.ids)],
-        )
+        manager = new_hub_manager(self.env, "standing_other", other)
         self.assertFalse(self.env["ofn.standing.order"].with_user(manager).search([]))
         self.assertFalse(self.env["ofn.standing.order.occurrence"].with_user(manager).search([]))
         with self.assertRaises(AccessError):

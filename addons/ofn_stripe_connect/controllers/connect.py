@@ -10,6 +10,8 @@ from odoo import _, http
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
 
+from ..const import PARAM_ONBOARDING_ACCOUNT_TYPE
+
 _logger = logging.getLogger(__name__)
 
 OAUTH_CALLBACK = "/ofn/stripe/oauth/callback"
@@ -109,7 +111,7 @@ class StripeConnectController(http.Controller):
             account_type = (
                 request.env["ir.config_parameter"]
                 .sudo()
-                .get_param("ofn_stripe_connect.onboarding_account_type", "express")
+                .get_param(PARAM_ONBOARDING_ACCOUNT_TYPE, "express")
             )
             created = gateway.request(
                 "post",

@@ -8,7 +8,6 @@ from odoo.exceptions import ValidationError
 from odoo.addons.payment_stripe import const as stripe_const
 
 from ..exceptions import StripeGatewayError, StripeNotConfigured
-from ..platform_settings import get_setting
 from ..utils import nest_form_params
 
 _logger = logging.getLogger(__name__)
@@ -168,9 +167,3 @@ class PaymentProvider(models.Model):
         if not self.env["res.config.settings"]._ofn_connect_enabled():
             providers = providers.filtered(lambda p: not p.ofn_stripe_account_id)
         return providers
-
-    @api.model
-    def _ofn_platform_keys_present(self):
-        return bool(
-            get_setting("OFN_STRIPE_SECRET_KEY") and get_setting("OFN_STRIPE_PUBLISHABLE_KEY")
-        )

@@ -22,6 +22,17 @@ from ..const import PARAM_CONNECT_ENABLED
 from ..platform_settings import api_base, get_setting
 
 
+def new_hub_manager(env, login, hub):
+    """A manager of ``hub`` only (password = login)."""
+    return new_test_user(
+        env,
+        login=login,
+        groups="ofn_stripe_connect.group_ofn_hub_manager",
+        company_id=hub.id,
+        company_ids=[(6, 0, hub.ids)],
+    )
+
+
 class OfnInvoicingCommon:
     """Mixin: customer invoices at a hub (which has a chart of accounts)."""
 
@@ -93,13 +104,7 @@ class OfnStripeCommon(OfnInvoicingCommon):
         )
         manager = None
         if manager_login:
-            manager = new_test_user(
-                env,
-                login=manager_login,
-                groups="ofn_stripe_connect.group_ofn_hub_manager",
-                company_id=hub.id,
-                company_ids=[(6, 0, hub.ids)],
-            )
+            manager = new_hub_manager(env, manager_login, hub)
         return hub, manager
 
     @classmethod

@@ -5,9 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 import stripe
 
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
-from .common import OfnStripeHttpCase
+from .common import OfnStripeHttpCase, new_hub_manager
 
 CALLBACK = "/ofn/stripe/oauth/callback"
 
@@ -20,13 +20,7 @@ class TestOauthConnect(OfnStripeHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.hub, cls.manager = cls._create_hub("Riverside", "riverside_manager")
-        cls.other_manager = new_test_user(
-            cls.env,
-            login="riverside_manager_2",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=cls.hub.id,
-            company_ids=[(6, 0, cls.hub.ids)],
-        )
+        cls.other_manager = new_hub_manager(cls.env, "riverside_manager_2", cls.hub)
 
     # ------------------------------------------------------------------ helpers
     def _start(self, login):

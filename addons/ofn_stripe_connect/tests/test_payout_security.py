@@ -1,8 +1,9 @@
 from datetime import timedelta
 
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
+from .common import new_hub_manager
 from .payout_common import OfnPayoutCase
 
 
@@ -81,13 +82,7 @@ class TestPayoutSecurity(OfnPayoutCase):
         self.assertTrue(wizard.file_data, "own hub's payouts export")
 
     def test_hub_manager_without_accountant_role_sees_no_payout(self):
-        manager = new_test_user(
-            self.env,
-            login="manager_a",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=self.hub_a.id,
-            company_ids=[(6, 0, self.hub_a.ids)],
-        )
+        manager = new_hub_manager(self.env, "manager_a", self.hub_a)
         with self.assertRaises(AccessError):
             self.env["ofn.stripe.payout"].with_user(manager).search([])
         with self.assertRaises(AccessError):

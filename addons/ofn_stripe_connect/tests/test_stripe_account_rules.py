@@ -4,6 +4,8 @@ from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
+from .common import new_hub_manager
+
 
 @tagged("post_install", "-at_install")
 class TestStripeAccountRules(TransactionCase):
@@ -17,13 +19,7 @@ class TestStripeAccountRules(TransactionCase):
         Account = cls.env["ofn.stripe.account"]
         cls.account_a = Account.create({"company_id": cls.hub_a.id, "stripe_account_id": "acct_a"})
         cls.account_b = Account.create({"company_id": cls.hub_b.id, "stripe_account_id": "acct_b"})
-        cls.manager_a = new_test_user(
-            cls.env,
-            login="manager_a",
-            groups="ofn_stripe_connect.group_ofn_hub_manager",
-            company_id=cls.hub_a.id,
-            company_ids=[(6, 0, cls.hub_a.ids)],
-        )
+        cls.manager_a = new_hub_manager(cls.env, "manager_a", cls.hub_a)
 
     def test_hub_manager_sees_only_own_hub(self):
         visible = self.env["ofn.stripe.account"].with_user(self.manager_a).search([])
