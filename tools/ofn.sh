@@ -126,6 +126,10 @@ pathlib.Path(sysconfig.get_paths()["purelib"], "odoo-src.pth").write_text(sys.ar
 EOF
     fi
     say "Installing the project's requirements"
+    # localstripe's sdist declares its licence the PEP 639 way, which only setuptools>=77 reads:
+    # it is built without the setuptools<75 constraint meant for Odoo's older sdists.
+    (unset PIP_CONSTRAINT; pip_install "$(grep -E '^localstripe==' "$ROOT/requirements.txt")") \
+        || die "pip could not install localstripe (see above)"
     pip_install -r "$ROOT/requirements.txt" || die "pip could not install requirements.txt (see above)"
     "$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version' \
         || die "the venv does not import Odoo 18.0"

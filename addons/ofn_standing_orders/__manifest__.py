@@ -14,6 +14,8 @@
         "views/ofn_standing_order_menus.xml",
         "views/ofn_schedule_views.xml",
         "views/ofn_standing_order_views.xml",
+        "views/ofn_standing_order_occurrence_views.xml",
+        "views/res_company_views.xml",
         "data/ofn_cycle_cron.xml",
     ],
     "installable": True,

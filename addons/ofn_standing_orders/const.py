@@ -33,7 +33,32 @@ OCCURRENCE_STATES = [
     ("skipped", "Skipped"),
     ("empty", "Nothing to order"),
     ("placed", "Placed"),
-    ("confirmed", "Confirmed"),
+    ("confirmed", "Invoiced"),
+    ("awaiting_authentication", "Waiting for the customer's authentication"),
     ("paid", "Paid"),
-    ("failed", "Failed"),
+    ("failed", "Payment failed"),
+    ("cancelled", "Cancelled"),
 ]
+
+# Occurrences whose order is placed and not yet closed by the confirmation: the customer may
+# still change or skip them, a pause or cancellation asks whether they are kept.
+OPEN_OCCURRENCE_STATES = ("placed",)
+
+# Why a card payment of a standing order did not go through (DESIGN.md §4 step 4).
+FAILURE_REASONS = [
+    ("declined", "Card declined"),
+    ("authentication_failed", "Authentication failed"),
+    ("no_consent", "No consent to charge the card"),
+    ("card_deleted", "Card deleted"),
+    ("no_card", "No card"),
+    ("hub_disconnected", "Hub's Stripe account disconnected"),
+    ("error", "Payment error"),
+]
+
+# The default retry policy of a hub: retries after the first attempt, and the delay between them.
+DEFAULT_CHARGE_RETRIES = 2
+DEFAULT_CHARGE_RETRY_DELAY_HOURS = 24
+
+# The reference of the charge of one occurrence, attempt by attempt: payment_stripe derives the
+# idempotency key of the PaymentIntent from it, so a re-run after a crash never charges twice.
+CHARGE_REFERENCE = "OFN-SO{occurrence}-{attempt}"

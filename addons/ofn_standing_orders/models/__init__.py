@@ -6,3 +6,10 @@ from . import ofn_standing_order_occurrence
 from . import ofn_occurrence_syncer
 from . import res_partner
 from . import ofn_cycle_placer
+from . import res_company
+from . import payment_transaction
+from . import ofn_occurrence_runner
+from . import ofn_customer_notifier
+from . import ofn_hub_summary
+from . import ofn_cycle_confirmer
+from . import ofn_occurrence_charger

@@ -34,18 +34,6 @@ class OfnCycleGenerator(models.AbstractModel):
                 if opens_at not in existing
             ]
             created |= Cycle.create(values)
-        if created:  # the standing orders of these schedules get their new cycles
-            orders = (
-                self.env["ofn.standing.order"]
-                .sudo()
-                .search(
-                    [
-                        ("schedule_id", "in", created.schedule_id.ids),
-                        ("status", "in", ("active", "paused")),
-                    ]
-                )
-            )
-            self.env["ofn.occurrence.syncer"].sync(orders)
         return created
 
     def _cycles(self, schedule, today, horizon):

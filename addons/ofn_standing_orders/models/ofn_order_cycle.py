@@ -68,23 +68,35 @@ class OfnOrderCycle(models.Model):
             return [("id", "not in", self._search(domain))]
         return domain
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A cycle made by hand reaches the standing orders of its schedule at once."""
+        cycles = super().create(vals_list)
+        cycles._sync_standing_orders()
+        return cycles
+
     def write(self, vals):
         """Moving a cycle's dates moves its unplaced occurrences: the standing orders of its
         schedule are synced again (in or out of their date range)."""
         result = super().write(vals)
         if {"opens_at", "closes_at", "schedule_id"} & set(vals):
-            orders = (
-                self.env["ofn.standing.order"]
-                .sudo()
-                .search(
-                    [
-                        ("schedule_id", "in", self.schedule_id.ids),
-                        ("status", "in", ("active", "paused")),
-                    ]
-                )
-            )
-            self.env["ofn.occurrence.syncer"].sync(orders)
+            self._sync_standing_orders()
         return result
+
+    def _sync_standing_orders(self):
+        if not self.schedule_id:
+            return
+        orders = (
+            self.env["ofn.standing.order"]
+            .sudo()
+            .search(
+                [
+                    ("schedule_id", "in", self.schedule_id.ids),
+                    ("status", "in", ("active", "paused")),
+                ]
+            )
+        )
+        self.env["ofn.occurrence.syncer"].sync(orders)
 
     @api.constrains("schedule_id", "company_id")
     def _check_schedule_of_the_hub(self):

@@ -1,11 +1,11 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
-from ..const import OCCURRENCE_STATES
+from ..const import FAILURE_REASONS, OCCURRENCE_STATES
 
 
 class OfnStandingOrderOccurrence(models.Model):
     """One standing order in one order cycle (OFN's proxy order): unique per pair, it links the
-    ``sale.order`` placed for that cycle."""
+    ``sale.order`` placed for that cycle, its invoice and the card payments tried for it."""
 
     _name = "ofn.standing.order.occurrence"
     _description = "Standing order in an order cycle"
@@ -18,8 +18,34 @@ class OfnStandingOrderOccurrence(models.Model):
     company_id = fields.Many2one(related="standing_order_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="standing_order_id.partner_id", store=True)
     cycle_opens_at = fields.Datetime(related="cycle_id.opens_at", store=True)
-    state = fields.Selection(OCCURRENCE_STATES, required=True, default="planned", readonly=True)
+    cycle_closes_at = fields.Datetime(related="cycle_id.closes_at", string="Closes at")
+    state = fields.Selection(
+        OCCURRENCE_STATES, required=True, default="planned", readonly=True, index=True
+    )
     sale_order_id = fields.Many2one("sale.order", readonly=True, ondelete="set null")
+    change_note = fields.Text(
+        readonly=True, help="What the placement changed: quantities capped, products dropped."
+    )
+    invoice_id = fields.Many2one("account.move", readonly=True, ondelete="set null")
+    currency_id = fields.Many2one(related="invoice_id.currency_id")
+    amount_due = fields.Monetary(related="invoice_id.amount_residual", string="Due")
+    payment_state = fields.Selection(related="invoice_id.payment_state")
+    transaction_ids = fields.One2many(
+        "payment.transaction", "ofn_occurrence_id", string="Card payments", readonly=True
+    )
+    charge_attempts = fields.Integer(readonly=True, help="Card payments tried so far.")
+    next_charge_at = fields.Datetime(
+        readonly=True, index=True, help="When the card is charged (again); empty: not planned."
+    )
+    failure_reason = fields.Selection(FAILURE_REASONS, readonly=True)
+    failure_message = fields.Char(readonly=True)
+    needs_attention = fields.Boolean(
+        readonly=True,
+        index=True,
+        help="Every attempt to charge the card failed: the invoice is unpaid and the hub has to "
+        "settle it with the customer.",
+    )
+    can_change = fields.Boolean(compute="_compute_can_change")
 
     _sql_constraints = [
         (
@@ -28,3 +54,13 @@ class OfnStandingOrderOccurrence(models.Model):
             "A standing order appears once in a cycle.",
         ),
     ]
+
+    @api.depends("state", "cycle_id.closes_at")
+    def _compute_can_change(self):
+        """The customer may skip, un-skip or change the order until the cycle closes."""
+        now = fields.Datetime.now()
+        for occurrence in self:
+            occurrence.can_change = (
+                occurrence.state in ("planned", "skipped", "placed", "empty")
+                and occurrence.cycle_id.closes_at > now
+            )

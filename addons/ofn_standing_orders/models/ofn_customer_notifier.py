@@ -1,0 +1,28 @@
+from markupsafe import Markup, escape
+
+from odoo import api, models
+
+
+class OfnCustomerNotifier(models.AbstractModel):
+    """Tells a customer about one of their standing order's orders: a message on the order,
+    e-mailed to them, with a link to act on it."""
+
+    _name = "ofn.customer.notifier"
+    _description = "Tell a customer about their standing order"
+
+    @api.model
+    def notify(self, order, subject, paragraphs, link=None, link_label=None):
+        """``paragraphs`` are plain texts (escaped here); ``link`` a path of this site."""
+        body = Markup().join(Markup("<p>%s</p>") % text for text in paragraphs if text)
+        if link:
+            body += Markup('<p><a href="%s">%s</a></p>') % (
+                escape(order.get_base_url() + link),
+                link_label or link,
+            )
+        return order.message_post(
+            body=body,
+            subject=subject,
+            partner_ids=order.partner_id.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )

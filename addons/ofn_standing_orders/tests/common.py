@@ -1,0 +1,144 @@
+"""Standing orders against the sandbox: connected hubs, customers with wallet cards and
+consents, a schedule per hub and cycles opened and closed at will."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import new_test_user
+
+from odoo.addons.ofn_customer_wallet.tests.common import (
+    VISA,
+    OfnWalletCase,
+    OfnWalletCommon,
+    OfnWalletHttpCase,
+)
+
+
+class StandingOrderChargeCommon(OfnWalletCommon):
+    @classmethod
+    def _setup_hub(cls, name, manager_login, env=None):
+        """A connected hub with its manager, a weekly schedule and no cycle yet."""
+        hub, manager = cls._create_hub(name, manager_login, env=env)
+        hub.env["account.chart.template"].try_loading("generic_coa", hub, install_demo=False)
+        hub.currency_id = hub.env.ref("base.EUR")  # the generic chart comes in USD
+        account = cls._connect_hub(hub)
+        schedule = hub.env["ofn.schedule"].create(
+            {"name": f"{name} boxes", "company_id": hub.id, "start_date": fields.Date.today()}
+        )
+        return hub, manager, account, schedule
+
+    @classmethod
+    def _setup_products(cls, env=None):
+        env = env or cls.env
+        cls.eggs = env["product.product"].create(
+            {"name": "Eggs (12)", "lst_price": 4.5, "invoice_policy": "order", "taxes_id": False}
+        )
+        cls.veg_box = env["product.product"].create(
+            {
+                "name": "Vegetable box",
+                "lst_price": 18.25,
+                "invoice_policy": "order",
+                "taxes_id": False,
+            }
+        )
+
+    @classmethod
+    def _customer(cls, name, hubs, test_card=VISA, env=None):
+        """A portal customer with a wallet card, allowing ``hubs`` to charge it."""
+        env = env or cls.env
+        login = name.lower().replace(" ", "_")
+        user = new_test_user(env, login=login, groups="base.group_portal", name=name)
+        customer = user.partner_id
+        customer.email = f"{login}@customer.example"
+        cls._save_card(customer, test_card)
+        for hub in hubs:
+            cls._allow(customer, hub)
+        return customer
+
+    @classmethod
+    def _allow(cls, customer, hub):
+        granter = customer.env["ofn.consent.granter"]
+        consent, client_secret = granter.grant(customer, hub)
+        if client_secret:  # the customer passes 3-D Secure in the browser
+            client = cls._sandbox_client(hub.sudo().ofn_stripe_account_id.stripe_account_id)
+            client.raw_request(
+                "post",
+                f"/v1/setup_intents/{consent.setup_intent_id}/_authenticate",
+                client_secret=client_secret,
+                success="true",
+            )
+            granter.confirm(consent)
+        assert consent.state == "active", consent.reason
+        return consent
+
+    @classmethod
+    def _standing(cls, customer, schedule, lines, payment_mode="card"):
+        return schedule.env["ofn.standing.order"].create(
+            {
+                "company_id": schedule.company_id.id,
+                "partner_id": customer.id,
+                "schedule_id": schedule.id,
+                "start_date": fields.Date.today() - timedelta(days=7),
+                "payment_mode": payment_mode,
+                "status": "active",
+                "line_ids": [(0, 0, {"product_id": p.id, "quantity": q}) for p, q in lines],
+            }
+        )
+
+    @classmethod
+    def _open_cycle(cls, schedule):
+        now = fields.Datetime.now()
+        return schedule.env["ofn.order.cycle"].create(
+            {
+                "company_id": schedule.company_id.id,
+                "schedule_id": schedule.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=2),
+            }
+        )
+
+    @staticmethod
+    def _close(cycle):
+        now = fields.Datetime.now()
+        cycle.write({"opens_at": now - timedelta(days=3), "closes_at": now - timedelta(minutes=1)})
+
+    def _placed_and_closed(self, *schedules):
+        """Opens a cycle of each schedule, places its orders and closes it; returns the
+        occurrences placed."""
+        cycles = self.env["ofn.order.cycle"]
+        for schedule in schedules:
+            cycles |= self._open_cycle(schedule)
+        placed = self.env["ofn.cycle.placer"].place().filtered(lambda o: o.cycle_id in cycles)
+        for cycle in cycles:
+            self._close(cycle)
+        return placed
+
+    def _intents(self, account, occurrences):
+        """The PaymentIntents on ``account`` charging these occurrences (the sandbox keeps the
+        other tests' of the class too)."""
+        client = self._sandbox_client(account.stripe_account_id)
+        prefixes = tuple(f"OFN-SO{occurrence.id}-" for occurrence in occurrences)
+        return [
+            intent
+            for intent in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter()
+            if (intent.description or "").startswith(prefixes)
+        ]
+
+    @staticmethod
+    def _retry_later(occurrences):
+        """Time passes: the next attempt of these occurrences is due."""
+        for occurrence in occurrences:
+            occurrence.sudo().next_charge_at = fields.Datetime.now() - timedelta(seconds=1)
+
+    def _mails_to(self, partner, subject_part):
+        return self.env["mail.mail"].search(
+            [("recipient_ids", "in", partner.ids), ("subject", "ilike", subject_part)]
+        )
+
+
+class StandingOrderChargeCase(StandingOrderChargeCommon, OfnWalletCase):
+    pass
+
+
+class StandingOrderChargeHttpCase(StandingOrderChargeCommon, OfnWalletHttpCase):
+    pass

@@ -1,0 +1,167 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..models.ofn_occurrence_charger import OfnOccurrenceCharger
+from .common import StandingOrderChargeCase
+
+
+@tagged("post_install", "-at_install")
+class TestConfirmation(StandingOrderChargeCase):
+    """After a cycle closes, each placed order is confirmed, invoiced, and what the customer's
+    credit does not pay is charged to their card on the hub's own Stripe account."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub_a, cls.manager_a, cls.account_a, cls.schedule_a = cls._setup_hub(
+            "Confirm Hub A", "confirm_a_manager"
+        )
+        cls.account_a.write({"application_fee_percent": 2.0})
+        cls.hub_b, cls.manager_b, cls.account_b, cls.schedule_b = cls._setup_hub(
+            "Confirm Hub B", "confirm_b_manager"
+        )
+        cls._setup_products()  # after the charts of accounts: no default taxes
+        cls.confirmer = cls.env["ofn.cycle.confirmer"]
+
+    def test_a_full_cycle_for_three_customers_at_two_hubs(self):
+        ana = self._customer("Ana Full", [self.hub_a])
+        ben = self._customer("Ben Full", [self.hub_a, self.hub_b])
+        cleo = self._customer("Cleo Full", [self.hub_b])
+        standing = (
+            self._standing(ana, self.schedule_a, [(self.eggs, 2)])  # 9.00
+            | self._standing(ben, self.schedule_a, [(self.veg_box, 1)])  # 18.25
+            | self._standing(ben, self.schedule_b, [(self.eggs, 1), (self.veg_box, 2)])  # 41.00
+            | self._standing(cleo, self.schedule_b, [(self.veg_box, 1)])  # 18.25
+        )
+        placed = self._placed_and_closed(self.schedule_a, self.schedule_b)
+        self.assertEqual(placed.standing_order_id, standing)
+
+        handled = self.confirmer.confirm()
+
+        self.assertEqual(handled, placed)
+        self.assertEqual(set(placed.mapped("state")), {"paid"})
+        for occurrence in placed:
+            order, invoice = occurrence.sale_order_id, occurrence.invoice_id
+            self.assertEqual(order.state, "sale")
+            self.assertEqual(invoice.state, "posted")
+            self.assertIn(invoice.payment_state, ("paid", "in_payment"), invoice.name)
+            self.assertEqual(invoice.company_id, occurrence.company_id)
+            tx = occurrence.transaction_ids
+            self.assertEqual(len(tx), 1)
+            self.assertEqual(tx.state, "done")
+            self.assertEqual(
+                tx.provider_id, occurrence.company_id.ofn_stripe_account_id.provider_id
+            )
+            self.assertEqual(tx.payment_id.reconciled_invoice_ids, invoice)
+        # direct charges on each hub's own account, for the right amounts, A with its 2% fee
+        on_a = {pi.amount: pi for pi in self._intents(self.account_a, placed)}
+        on_b = {pi.amount: pi for pi in self._intents(self.account_b, placed)}
+        self.assertEqual(sorted(on_a), [900, 1825])
+        self.assertEqual(sorted(on_b), [1825, 4100])
+        self.assertEqual({pi.status for pi in [*on_a.values(), *on_b.values()]}, {"succeeded"})
+        self.assertEqual(on_a[1825].application_fee_amount, 37)  # 2% of 18.25, rounded
+        self.assertFalse(on_b[4100].to_dict().get("application_fee_amount"))
+        platform = self._sandbox_client().v1.payment_intents.list({"limit": 100}).data
+        self.assertFalse(
+            {pi.id for pi in platform} & {pi.id for pi in [*on_a.values(), *on_b.values()]}
+        )
+        # e-mails: every customer is told, each hub's managers get one summary
+        for customer in (ana, ben, cleo):
+            self.assertTrue(self._mails_to(customer, "is paid"), customer.name)
+        for manager in (self.manager_a, self.manager_b):
+            summary = self._mails_to(manager.partner_id, "Standing orders confirmed")
+            self.assertEqual(len(summary), 1)
+            self.assertIn("Paid: 2", summary.body_html)
+
+    def test_credit_pays_first_and_the_card_the_rest(self):
+        dora = self._customer("Dora Credit", [self.hub_a])
+        self.env["ofn.credit.adjuster"].adjust(dora, self.hub_a, 5.0, "Goodwill")
+        self._standing(dora, self.schedule_a, [(self.veg_box, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual([pi.amount for pi in self._intents(self.account_a, occurrence)], [1325])
+        self.assertEqual(self.env["ofn.credit.ledger"].balance(dora, self.hub_a), 0.0)
+        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+
+    def test_credit_paying_everything_charges_nothing(self):
+        emil = self._customer("Emil Credit", [self.hub_a])
+        self.env["ofn.credit.adjuster"].adjust(emil, self.hub_a, 50.0, "Prepaid")
+        self._standing(emil, self.schedule_a, [(self.eggs, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertFalse(occurrence.transaction_ids)
+        self.assertEqual(self._intents(self.account_a, occurrence), [])
+        self.assertEqual(self.env["ofn.credit.ledger"].balance(emil, self.hub_a), 45.5)
+
+    def test_pay_on_invoice_is_invoiced_and_never_charged(self):
+        fay = self._customer("Fay Invoice", [self.hub_a])
+        self._standing(fay, self.schedule_a, [(self.eggs, 1)], payment_mode="invoice")
+        occurrence = self._placed_and_closed(self.schedule_a)
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "confirmed")
+        self.assertEqual(occurrence.invoice_id.payment_state, "not_paid")
+        self.assertFalse(occurrence.next_charge_at)
+        self.assertEqual(self._intents(self.account_a, occurrence), [])
+        self.assertTrue(self._mails_to(fay, "Your invoice"))
+
+    def test_an_open_cycle_is_not_confirmed(self):
+        gus = self._customer("Gus Open", [self.hub_a])
+        self._standing(gus, self.schedule_a, [(self.eggs, 1)])
+        self._open_cycle(self.schedule_a)
+        occurrence = self.env["ofn.cycle.placer"].place()
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "placed")
+        self.assertEqual(occurrence.sale_order_id.state, "draft")
+
+    def test_a_second_run_does_nothing_more(self):
+        hal = self._customer("Hal Twice", [self.hub_a])
+        self._standing(hal, self.schedule_a, [(self.eggs, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+        self.confirmer.confirm()
+
+        self.assertFalse(self.confirmer.confirm())
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(len(self._intents(self.account_a, occurrence)), 1)
+        self.assertEqual(len(occurrence.sale_order_id.invoice_ids), 1)
+
+    def test_a_crash_after_stripe_took_the_money_is_replayed_without_a_second_charge(self):
+        """The run dies after Stripe accepted the charge and before the commit: nothing of the
+        attempt is stored. The next run sends the same idempotency key and gets the same
+        PaymentIntent back."""
+        ivy = self._customer("Ivy Crash", [self.hub_a])
+        self._standing(ivy, self.schedule_a, [(self.veg_box, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+        crash = RuntimeError("worker killed")
+
+        with (
+            patch.object(OfnOccurrenceCharger, "_after_charge", autospec=True, side_effect=crash),
+            self.assertLogs(
+                "odoo.addons.ofn_standing_orders.models.ofn_occurrence_runner", "ERROR"
+            ),
+        ):
+            self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "confirmed", "the charge was rolled back")
+        self.assertFalse(occurrence.transaction_ids)
+        self.assertEqual(occurrence.charge_attempts, 0)
+        [intent] = self._intents(self.account_a, occurrence)
+        self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
+        self.assertEqual(len(self._intents(self.account_a, occurrence)), 1, "exactly one charge")
+        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
