@@ -214,6 +214,14 @@ pg_psql() { pg_env; PGOPTIONS="-c client_min_messages=warning" PGPASSWORD=$DB_PA
 
 pg_stop() {   # quiet: the test output must end with pytest's summary
     [ -n "${PGHOST:-}" ] && return
+    pg_stop_now
+}
+
+pg_stop_at_exit() {   # OFN_KEEP_PG=1: leave the cluster running for other runs sharing it
+    [ -n "${OFN_KEEP_PG:-}" ] || pg_stop
+}
+
+pg_stop_now() {
     local bin; bin=$(pg_bindir)
     [ -f "$PGDATA_DIR/postmaster.pid" ] || return 0
     as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null 2>&1 || true
@@ -291,7 +299,7 @@ sandbox_env() {   # fake keys, built at run time: the sandbox accepts any sk_tes
 
 # --------------------------------------------------------------------------- commands
 TEST_DB=${OFN_TEST_DB:-ofn_test}
-TEST_CONF="$RUN/odoo-test.conf"
+TEST_CONF="$RUN/odoo-test${OFN_TEST_DB:+-$OFN_TEST_DB}.conf"
 cmd_test_db() {   # a fresh test database with the three addons
     pg_start
     OFN_HTTP_PORT=$(free_port) write_conf "$TEST_CONF" "$TEST_DB"
@@ -300,7 +308,7 @@ cmd_test_db() {   # a fresh test database with the three addons
 
 cmd_test() {
     setup
-    trap pg_stop EXIT
+    trap pg_stop_at_exit EXIT
     cmd_test_db
     say "Running the tests"
     cd "$ROOT"
@@ -312,7 +320,7 @@ cmd_test() {
 cmd_demo() {
     setup
     sandbox_env
-    trap 'kill ${SANDBOX_PID:-} 2>/dev/null || true; pg_stop' EXIT
+    trap 'kill ${SANDBOX_PID:-} 2>/dev/null || true; pg_stop_at_exit' EXIT
     pg_start
     sandbox_start
     export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"
@@ -333,7 +341,7 @@ cmd_run() {
     setup
     [ -f "$ROOT/config/.env" ] || die "config/.env is missing: copy config/.env.example and fill in your Stripe keys"
     set -a; . "$ROOT/config/.env"; set +a
-    trap pg_stop EXIT
+    trap pg_stop_at_exit EXIT
     pg_start
     local db=${OFN_DB:-ofn} conf="$RUN/odoo-run.conf"
     write_conf "$conf" "$db" "proxy_mode = True"

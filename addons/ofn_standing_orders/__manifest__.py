@@ -16,6 +16,8 @@
         "views/ofn_standing_order_views.xml",
         "views/ofn_standing_order_occurrence_views.xml",
         "views/res_company_views.xml",
+        "views/portal_templates.xml",
+        "wizard/ofn_standing_order_stop_views.xml",
         "data/ofn_cycle_cron.xml",
     ],
     "installable": True,

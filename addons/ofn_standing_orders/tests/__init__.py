@@ -2,3 +2,4 @@ from . import test_order_cycles
 from . import test_standing_orders
 from . import test_placement
 from . import test_confirmation
+from . import test_portal

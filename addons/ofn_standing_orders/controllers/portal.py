@@ -1,0 +1,1 @@
+"""Portal "My standing orders" (/my/standing_orders): written next."""

@@ -1,0 +1,1 @@
+"""Portal "My standing orders": written next."""

@@ -1,0 +1,1 @@
+from . import ofn_standing_order_stop

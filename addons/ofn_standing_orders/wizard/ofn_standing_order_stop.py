@@ -1,0 +1,1 @@
+"""Placeholder: the pause / cancel wizard is written next."""
