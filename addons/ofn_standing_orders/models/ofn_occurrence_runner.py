@@ -43,5 +43,7 @@ class OfnOccurrenceRunner(models.AbstractModel):
                     occurrence_id,
                 )
             if commit:
-                self.env.cr.commit()
+                # the crons' contract (DESIGN.md §4): one occurrence, one transaction, so that
+                # a charge Stripe took is never rolled back by a later occurrence's failure
+                self.env.cr.commit()  # pylint: disable=invalid-commit
         return Occurrence.browse(done_ids)
