@@ -13,10 +13,11 @@ class PaymentTransaction(models.Model):
     )
 
     def _post_process(self):
-        super()._post_process()
+        result = super()._post_process()
         occurrences = self.filtered("ofn_occurrence_id")
         if occurrences:
             self.env["ofn.occurrence.charger"]._follow_transactions(occurrences)
+        return result
 
     def _ofn_after_authentication(self):
         state = super()._ofn_after_authentication()
