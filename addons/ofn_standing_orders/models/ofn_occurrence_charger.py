@@ -4,6 +4,8 @@ from datetime import timedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+
 from ..const import CHARGE_REFERENCE
 
 _logger = logging.getLogger(__name__)
@@ -53,8 +55,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
         # credit granted since the last attempt pays first
         self.env["ofn.credit.applier"].apply(invoice)
         if invoice.currency_id.is_zero(invoice.amount_residual):
-            occurrence.write({"state": "paid", "next_charge_at": False, "failure_reason": False})
-            self._tell_paid(occurrence)
+            self._paid(occurrence)
             return
         attempt = occurrence.charge_attempts + 1
         # "confirmed" while the card is charged: the outcome moves it on (paid, waiting, failed)
@@ -86,8 +87,13 @@ class OfnOccurrenceCharger(models.AbstractModel):
         try:
             tx._send_payment_request()
         except (UserError, ValidationError) as error:
-            # a refusal of the hub's account, a Stripe outage: nothing was charged
+            # the platform lost access to the hub's account, or Stripe is out of reach: nothing
+            # was charged
             tx._set_error(str(error))
+            cause = error.__cause__
+            unreachable = isinstance(cause, StripeGatewayError) and cause.account_unreachable
+            self._fail(occurrence, "hub_disconnected" if unreachable else "error", str(error))
+            return
         self._after_charge(occurrence, tx)
 
     def _after_charge(self, occurrence, tx):
@@ -152,10 +158,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
                 continue  # an older attempt
             if tx.state == "done" and occurrence.state != "paid":
                 if occurrence.invoice_id.payment_state in ("paid", "in_payment"):
-                    occurrence.write(
-                        {"state": "paid", "next_charge_at": False, "needs_attention": False}
-                    )
-                    self._tell_paid(occurrence)
+                    self._paid(occurrence)
             elif tx.state == "pending" and tx.ofn_requires_authentication:
                 if occurrence.state != "awaiting_authentication":
                     occurrence.write({"state": "awaiting_authentication", "failure_reason": False})
@@ -172,6 +175,18 @@ class OfnOccurrenceCharger(models.AbstractModel):
                 if occurrence.company_id.sudo().ofn_stripe_account_id.state == "revoked":
                     reason = "hub_disconnected"
                 self._fail(occurrence, reason, self._bank_message(tx))
+
+    def _paid(self, occurrence):
+        occurrence.write(
+            {
+                "state": "paid",
+                "next_charge_at": False,
+                "needs_attention": False,
+                "failure_reason": False,
+                "failure_message": False,
+            }
+        )
+        self._tell_paid(occurrence)
 
     def _bank_message(self, tx):
         message = (tx.state_message or "").strip()

@@ -144,7 +144,12 @@ class PaymentProvider(models.Model):
         except StripeNotConfigured as error:
             raise ValidationError(str(error)) from error
         except StripeGatewayError as error:
-            if offline and error.json_body and 400 <= (error.http_status or 0) < 500:
+            if (
+                offline
+                and error.json_body
+                and 400 <= (error.http_status or 0) < 500
+                and not error.account_unreachable  # not the card's fault: say what it is
+            ):
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)
             raise ValidationError(_("Stripe: %(reason)s", reason=error.args[0])) from error
