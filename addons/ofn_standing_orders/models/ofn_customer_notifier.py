@@ -4,8 +4,8 @@ from odoo import api, models
 
 
 class OfnCustomerNotifier(models.AbstractModel):
-    """Tells a customer about one of their standing order's orders: a message on the order,
-    e-mailed to them, with a link to act on it."""
+    """Tells a customer about one of their standing order's orders: a message on the order from
+    the hub, e-mailed to them, with a link to act on it."""
 
     _name = "ofn.customer.notifier"
     _description = "Tell a customer about their standing order"
@@ -19,7 +19,10 @@ class OfnCustomerNotifier(models.AbstractModel):
                 escape(order.get_base_url() + link),
                 link_label or link,
             )
-        return order.message_post(
+        # from the hub, whoever runs this (a cron, or the customer's own request: an author is
+        # never notified of their own message)
+        return order.sudo().message_post(
+            author_id=order.company_id.partner_id.id,
             body=body,
             subject=subject,
             partner_ids=order.partner_id.ids,

@@ -4,3 +4,4 @@ from . import test_placement
 from . import test_confirmation
 from . import test_portal
 from . import test_charge_failures
+from . import test_authentication

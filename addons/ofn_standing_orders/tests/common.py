@@ -130,6 +130,13 @@ class StandingOrderChargeCommon(OfnWalletCommon):
         for occurrence in occurrences:
             occurrence.sudo().next_charge_at = fields.Datetime.now() - timedelta(seconds=1)
 
+    def _messages_to(self, partner, subject_part):
+        """Messages notified to ``partner`` (an HTTP request sends its e-mails at once and
+        deletes them, unlike a test transaction's)."""
+        return self.env["mail.message"].search(
+            [("partner_ids", "in", partner.ids), ("subject", "ilike", subject_part)]
+        )
+
     def _mails_to(self, partner, subject_part):
         return self.env["mail.mail"].search(
             [("recipient_ids", "in", partner.ids), ("subject", "ilike", subject_part)]
