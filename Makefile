@@ -1,11 +1,13 @@
 # The two commands a newcomer needs: `make demo` and `make test` (see README.md).
 # Everything is done by tools/ofn.sh; these targets only name its commands.
-.PHONY: help setup demo test lint run pg-start pg-stop clean
+.PHONY: help setup demo test lint run bench pg-start pg-stop clean
 
 help:
 	@echo "make demo   - PostgreSQL + local Stripe + demo database, Odoo on http://127.0.0.1:8069"
 	@echo "make test   - fresh test database with the addons, then every test (ARGS='path::test' for one)"
 	@echo "make lint   - pre-commit: ruff and pylint-odoo"
+	@echo "make bench  - N standing orders across E hubs through the cycle-close crons, vs OCA contract"
+	@echo "              (N=500 E=20 by default; LATENCY_MS=n adds n ms to every Stripe call)"
 	@echo "make setup  - only install what is missing (Debian packages, .venv, Odoo 18.0)"
 	@echo "make run    - Odoo against real Stripe, configured by config/.env"
 	@echo "make clean  - stop PostgreSQL and delete .run/ (databases, sandbox state, logs)"
@@ -24,6 +26,9 @@ lint:
 
 run:
 	@tools/ofn.sh run
+
+bench:
+	@N="$(N)" E="$(E)" LATENCY_MS="$(LATENCY_MS)" PROFILE="$(PROFILE)" tools/ofn.sh bench
 
 pg-start:
 	@tools/ofn.sh pg-start

@@ -6,6 +6,7 @@
 #   tools/ofn.sh test [ARGS]  fresh test database with the three addons, then pytest (ARGS go to pytest)
 #   tools/ofn.sh demo         demo database + sandbox Stripe + Odoo on 127.0.0.1:8069
 #   tools/ofn.sh run          Odoo with config/.env (real Stripe), no sandbox
+#   tools/ofn.sh bench        benchmark: N standing orders across E hubs (N=, E=, LATENCY_MS=, PROFILE=1)
 #   tools/ofn.sh lint         pre-commit (ruff + pylint-odoo) on the whole tree
 #   tools/ofn.sh test-db      only (re)create the test database (then run pytest yourself, see README)
 #   tools/ofn.sh pg-start | pg-stop | odoo ARGS...
@@ -273,13 +274,13 @@ install_db() {
 # --------------------------------------------------------------------------- sandbox Stripe
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-sandbox_start() {   # sets SANDBOX_URL, SANDBOX_PID
-    local port; port=$(free_port)
-    mkdir -p "$RUN/sandbox"
-    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" --state-file "$RUN/sandbox/state.pickle" --from-scratch \
+sandbox_start() {   # [more sandbox options...]; sets SANDBOX_URL, SANDBOX_PID; files in $SANDBOX_DIR
+    local port dir=${SANDBOX_DIR:-$RUN/sandbox}; port=$(free_port)
+    mkdir -p "$dir"
+    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" --state-file "$dir/state.pickle" --from-scratch \
         --client-id "$OFN_STRIPE_CLIENT_ID" \
         --webhook-url "http://127.0.0.1:${OFN_HTTP_PORT:-8069}/ofn/stripe/webhook" \
-        --webhook-secret "$OFN_STRIPE_WEBHOOK_SECRET" >"$RUN/sandbox/server.log" 2>&1 &
+        --webhook-secret "$OFN_STRIPE_WEBHOOK_SECRET" "$@" >"$dir/server.log" 2>&1 &
     SANDBOX_PID=$!
     SANDBOX_URL="http://127.0.0.1:$port"
     for _ in $(seq 1 100); do
@@ -287,7 +288,7 @@ sandbox_start() {   # sets SANDBOX_URL, SANDBOX_PID
         kill -0 "$SANDBOX_PID" 2>/dev/null || break
         sleep 0.1
     done
-    tail -20 "$RUN/sandbox/server.log" >&2; die "the Stripe sandbox did not start"
+    tail -20 "${SANDBOX_DIR:-$RUN/sandbox}/server.log" >&2; die "the Stripe sandbox did not start"
 }
 
 sandbox_env() {   # fake keys, built at run time: the sandbox accepts any sk_test_/pk_test_ key
@@ -337,6 +338,80 @@ cmd_demo() {
     odoo -c "$conf" -d "$db" --logfile="$RUN/odoo-demo.log"
 }
 
+# OCA contract 18.0 for the benchmark's comparison, fetched from PyPI into .run/bench/oca (once):
+# prints the folder to add to addons_path, or fails when PyPI has no 18.0 release of it.
+bench_fetch_contract() {
+    local oca="$RUN/bench/oca" wheel
+    if [ ! -f "$oca/addons/contract/__manifest__.py" ]; then
+        rm -rf "$oca"; mkdir -p "$oca/wheel"
+        "$PY" -m pip download -q --no-deps --dest "$oca/wheel" 'odoo-addon-contract>=18.0,<18.1' 2>&1 \
+            | { grep -v 'is ignored: it is neither a file nor a directory' || true; } >&2
+        wheel=$(ls "$oca"/wheel/odoo_addon_contract-18.0*.whl 2>/dev/null | head -1)
+        [ -n "$wheel" ] || return 1
+        "$PY" -m zipfile -e "$wheel" "$oca/unpacked" && mv "$oca/unpacked/odoo/addons" "$oca/addons" || return 1
+    fi
+    echo "$oca/addons"
+}
+
+smtp_sink_start() {   # FILE: sets SMTP_PORT, SMTP_PID; FILE holds the number of messages accepted
+    local out="$RUN/bench/smtp_sink.out"
+    "$PY" -m bench.smtp_sink --port 0 --count-file "$1" >"$out" 2>&1 &
+    SMTP_PID=$!
+    for _ in $(seq 1 100); do
+        SMTP_PORT=$(sed -n 's/^smtp_sink listening on 127.0.0.1://p' "$out")
+        [ -n "$SMTP_PORT" ] && return
+        kill -0 "$SMTP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    cat "$out" >&2; die "the SMTP sink did not start"
+}
+
+# make bench (DESIGN.md §6): N standing orders across E hubs, cycle opened and closed, placement and
+# confirmation jobs timed against the sandbox (LATENCY_MS per Stripe call); then OCA contract
+# invoicing N contracts on the same database. The database (ofn_bench) is kept.
+cmd_bench() {
+    local n=${N:-500} e=${E:-20} latency=${LATENCY_MS:-0}
+    [[ "$n" =~ ^[1-9][0-9]*$ && "$e" =~ ^[1-9][0-9]*$ ]] || die "N and E are positive integers (N=$n E=$e)"
+    [[ "$latency" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "LATENCY_MS is a number of milliseconds (LATENCY_MS=$latency)"
+    setup
+    sandbox_env
+    local db=${OFN_BENCH_DB:-ofn_bench} dir="$RUN/bench" conf="$RUN/bench/odoo-bench.conf" contract_path="" contract=""
+    mkdir -p "$dir"
+    trap 'kill ${SANDBOX_PID:-} ${SMTP_PID:-} 2>/dev/null || true; pg_stop_at_exit' EXIT
+    pg_start
+    # Odoo does not serve HTTP during the bench: the sandbox's webhooks (delivered a day later)
+    # are not part of what is measured
+    export OFN_HTTP_PORT; OFN_HTTP_PORT=$(free_port)
+    SANDBOX_DIR="$dir/sandbox" sandbox_start --latency-ms "$latency" --webhook-delay 86400
+    export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"
+    export OFN_STRIPE_JS_URL="$SANDBOX_URL/js.stripe.com/v3/"
+    smtp_sink_start "$dir/emails.count"
+    write_conf "$conf" "$db" "smtp_server = 127.0.0.1" "smtp_port = $SMTP_PORT"
+    install_db "$conf" "$db" "$dir/install-$db.log"
+    if contract_path=$(bench_fetch_contract); then
+        sed -i "s|^addons_path = .*|&,$contract_path|" "$conf"
+        say "Installing OCA contract in $db"
+        if odoo -c "$conf" -d "$db" -i contract --stop-after-init --log-level=warn --logfile="$dir/install-contract.log"; then
+            contract=$(sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' "$contract_path/contract/__manifest__.py")
+        else
+            say "OCA contract did not install (log: $dir/install-contract.log): contract: not available"
+        fi
+    else
+        say "PyPI has no odoo-addon-contract 18.0 here: contract: not available"
+    fi
+    say "Benchmark: N=$n standing orders, E=$e hubs, Stripe latency ${latency} ms (setup first, not timed)"
+    : >"$dir/odoo-bench.log"
+    OFN_BENCH_N=$n OFN_BENCH_E=$e OFN_BENCH_LATENCY_MS=$latency OFN_BENCH_CONTRACT=$contract \
+    OFN_BENCH_SMTP_COUNT="$dir/emails.count" OFN_BENCH_PROFILE_DIR=${PROFILE:+$dir} \
+        odoo shell -c "$conf" -d "$db" --no-http --log-level=warn --logfile="$dir/odoo-bench.log" \
+        <"$ROOT/tools/bench/shell.py" | tee "$dir/report.txt" \
+        || die "the benchmark failed (Odoo log: $dir/odoo-bench.log)"
+    if grep -qE ' (WARNING|ERROR|CRITICAL) ' "$dir/odoo-bench.log"; then
+        say "Odoo logged warnings or errors during the benchmark: $dir/odoo-bench.log"
+    fi
+    say "Report: $dir/report.txt; database $db kept (the next make bench starts it again from scratch)"
+}
+
 cmd_run() {
     setup
     [ -f "$ROOT/config/.env" ] || die "config/.env is missing: copy config/.env.example and fill in your Stripe keys"
@@ -360,10 +435,11 @@ case "${1:-}" in
     test) shift; cmd_test "$@" ;;
     test-db) ensure_venv; cmd_test_db ;;
     demo) cmd_demo ;;
+    bench) cmd_bench ;;
     run) cmd_run ;;
     lint) cmd_lint ;;
     pg-start) pg_start; pg_env; echo "PGHOST=$DB_HOST PGPORT=$DB_PORT PGUSER=$DB_USER" ;;
     pg-stop) pg_stop ;;
     odoo) shift; ensure_venv; odoo "$@" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -1,8 +1,15 @@
 # Demo data, run by `make demo` inside `odoo shell` (which provides `env`). Idempotent: running it
-# again updates the same records. Writes the logins to $OFN_RUN_DIR/demo-logins.txt.
+# again updates the same records (the standing orders, standing_orders.py, are loaded once).
+# Writes the logins to $OFN_RUN_DIR/demo-logins.txt.
+import importlib.util
+import logging
 import os
 
+import stripe_sandbox
 from stripe_sandbox.browser import confirm_setup, decide_oauth
+
+# the Stripe SDK logs every request at INFO: this log is for problems and the summary
+logging.getLogger("stripe").setLevel(logging.WARNING)
 
 DEMO_PASSWORD = "demo"
 # (name, login slug, connected to Stripe, platform fee %)
@@ -10,7 +17,11 @@ HUBS = [
     ("Green Valley Food Hub", "greenvalley", True, 2.0),
     ("Riverside Farmers Co-op", "riverside", True, 0.0),
     ("Hilltop Organic Shop", "hilltop", False, 0.0),  # left unconnected: shows the button
+    # disconnects from Stripe after its last cycle closed (standing_orders.py)
+    ("Orchard Lane Market", "orchardlane", True, 0.0),
 ]
+DISCONNECTED_LATER = {"orchardlane"}  # connected, then disconnected: not connected again
+ODOO_URL = f"http://127.0.0.1:{os.environ.get('OFN_HTTP_PORT') or 8069}"
 
 
 def ensure(model, domain, values):
@@ -36,7 +47,7 @@ def connect_through_oauth(hub, admin_env):
     )
 
 
-env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1:8069")
+env["ir.config_parameter"].set_param("web.base.url", ODOO_URL)
 env["ir.config_parameter"].set_param("web.base.url.freeze", True)
 env["ir.config_parameter"].set_param("ofn_stripe_connect.enabled", True)
 platform = env.ref("base.main_company")
@@ -46,7 +57,7 @@ admin.write({"password": "admin"})
 
 lines = [
     "",
-    "Odoo:     http://127.0.0.1:8069",
+    f"Odoo:     {ODOO_URL}",
     "",
     "Logins:",
     "  admin / admin (platform administrator)",
@@ -78,10 +89,12 @@ for name, slug, connected, fee in HUBS:
     if connected:
         admin_env = env(user=admin, context={"allowed_company_ids": admin.company_ids.ids})
         account = hub.sudo().ofn_stripe_account_id
-        if account.state != "connected":
+        if account.state != "connected" and not (slug in DISCONNECTED_LATER and account):
             account = connect_through_oauth(hub.with_env(admin_env), admin_env)
         account.application_fee_percent = fee
         status = f"Stripe {account.stripe_account_id}" + (f", {fee:g}% platform fee" if fee else "")
+        if slug in DISCONNECTED_LATER:
+            status += "; disconnected after its last order cycle"
     lines.append(f"  {manager.login} / {DEMO_PASSWORD} (manager of {name}; {status})")
 
 
@@ -174,6 +187,15 @@ CUSTOMERS = [
     ("Alice Martin", "alice@demo.example", ["pm_card_visa", "pm_card_mastercard"], [0, 1], 12.0),
     ("Bruno Petit", "bruno@demo.example", ["pm_card_authenticationRequired"], [0], 0.0),
     ("Chloé Durand", "chloe@demo.example", ["pm_card_visa"], [], 5.0),
+    # for the standing orders (standing_orders.py): what happens to each at the next confirmation
+    ("Daniel Roux", "daniel@demo.example", ["pm_card_visa"], [0, 1], 0.0),  # card declined
+    ("Emma Blanc", "emma@demo.example", ["pm_card_visa"], [0, 1], 0.0),  # withdraws consent
+    ("Farid Haddad", "farid@demo.example", ["pm_card_visa"], [0], 0.0),  # deletes his card
+    ("Gabrielle Morel", "gabrielle@demo.example", ["pm_card_visa"], [0, 1, 3], 0.0),
+    ("Hugo Lefèvre", "hugo@demo.example", ["pm_card_mastercard"], [1], 0.0),
+    ("Inès Garnier", "ines@demo.example", ["pm_card_visa"], [0, 1], 0.0),
+    ("Julien Faure", "julien@demo.example", [], [], 0.0),  # no card: pays on invoice
+    ("Léa Mercier", "lea@demo.example", ["pm_card_visa"], [0, 1], 0.0),
 ]
 settings = {
     name: os.environ[name] for name in ("OFN_STRIPE_API_BASE", "OFN_STRIPE_PUBLISHABLE_KEY")
@@ -194,7 +216,8 @@ for name, login, cards, allowed, credit in CUSTOMERS:
         },
     )
     partner = user.partner_id
-    if not partner.ofn_wallet_card_ids:
+    # archived cards count: Farid deletes his (standing_orders.py)
+    if not partner.with_context(active_test=False).ofn_wallet_card_ids:
         for test_card in cards:
             started = env["ofn.wallet.card.saver"].start(partner)
             confirm_setup(
@@ -205,6 +228,8 @@ for name, login, cards, allowed, credit in CUSTOMERS:
             )
             env["ofn.wallet.card.saver"].finish(partner, started["setup_intent"])
     for index in allowed:
+        if partner.ofn_consent_ids.filtered(lambda c, hub=hubs[index]: c.company_id == hub):
+            continue  # granted on a previous run (and maybe withdrawn since: standing_orders.py)
         consent, client_secret = env["ofn.consent.granter"].grant(partner, hubs[index])
         if client_secret:  # the customer passes 3-D Secure on the Wallet page
             account = hubs[index].ofn_stripe_account_id.stripe_account_id
@@ -239,6 +264,25 @@ if not env["payment.transaction"].search([("partner_id", "=", bruno.id)]):
     )
     awaiting._send_payment_request()
 lines.append("  (Bruno's bank asks him to confirm a payment: see his Wallet)")
+
+# Schedules, order cycles and standing orders (tools/demo/standing_orders.py).
+_spec = importlib.util.spec_from_file_location(
+    "ofn_demo_standing_orders",
+    os.path.join(
+        os.path.dirname(os.path.dirname(stripe_sandbox.__file__)), "demo", "standing_orders.py"
+    ),
+)
+standing_orders = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(standing_orders)
+lines += standing_orders.seed(
+    env,
+    {slug: hubs[i] for i, (_name, slug, _connected, _fee) in enumerate(HUBS)},
+    {
+        login.split("@")[0]: env["res.users"].search([("login", "=", login)]).partner_id
+        for _name, login, *_rest in CUSTOMERS
+    },
+    settings["OFN_STRIPE_API_BASE"],
+)
 
 env.cr.commit()
 with open(os.path.join(os.environ["OFN_RUN_DIR"], "demo-logins.txt"), "w") as f:

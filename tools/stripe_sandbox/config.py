@@ -11,6 +11,8 @@ class Config:
     client_id: str = None
     #: Seconds between an event and its webhook delivery (localstripe waits 1 s; tests use 0).
     webhook_delay: float = 1.0
+    #: Milliseconds added to every ``/v1`` response (a slower network, for benchmarks).
+    latency_ms: float = 0.0
 
     @property
     def application_id(self):

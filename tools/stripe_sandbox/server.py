@@ -2,8 +2,9 @@
 
 It is localstripe's application rebuilt: the sandbox's routes first (so that they replace
 localstripe's for the same method and path), then every other localstripe route, behind these
-middlewares, outermost first: access log (without query strings or tokens), localstripe's error
-rendering, the ``Stripe-Account`` scope, API keys, idempotency, and saving to the ``--state-file``.
+middlewares, outermost first: access log (without query strings or tokens), ``--latency-ms``,
+localstripe's error rendering, the ``Stripe-Account`` scope, API keys, idempotency, and saving to
+the ``--state-file``.
 """
 
 import argparse
@@ -134,9 +135,24 @@ async def access_log(request, handler):
         )
 
 
+async def _sleep(seconds):
+    await asyncio.sleep(seconds)
+
+
+@web.middleware
+async def latency(request, handler):
+    """``--latency-ms``: every ``/v1`` response waits that long, as if Stripe were far away."""
+    try:
+        return await handler(request)
+    finally:
+        if CONFIG.latency_ms > 0 and request.path.startswith("/v1/"):
+            await _sleep(CONFIG.latency_ms / 1000)
+
+
 def build_app(state_file=None):
     middlewares = [
         access_log,
+        latency,
         localstripe_server.error_middleware,
         scoping.middleware,
         auth.middleware,
@@ -185,9 +201,17 @@ def parse_args(argv=None):
     parser.add_argument(
         "--client-id", help="the only Connect client id OAuth accepts (default: any ca_...)"
     )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        help="milliseconds added to every /v1 response (default: 0)",
+    )
     args = parser.parse_args(argv)
     if bool(args.webhook_url) != bool(args.webhook_secret):
         parser.error("--webhook-url and --webhook-secret go together")
+    if args.latency_ms < 0:
+        parser.error("--latency-ms cannot be negative")
     return args
 
 
@@ -217,6 +241,7 @@ def main(argv=None):
     )
     CONFIG.client_id = args.client_id
     CONFIG.webhook_delay = args.webhook_delay
+    CONFIG.latency_ms = args.latency_ms
     state_file = StateFile(args.state_file) if args.state_file else None
     if state_file is not None and not args.from_scratch:
         state_file.load()

@@ -64,8 +64,6 @@ class PaymentTransaction(models.Model):
             self._ofn_payment_intent(), notification_data
         )
         self._handle_notification_data("stripe", notification_data)
-        if self.state == "done" and not self.is_post_processed:
-            self._post_process()  # the payment is booked and its invoice paid now
         if self.state in ("done", "authorized", "error", "cancel"):
             self.ofn_requires_authentication = False
         return self.state

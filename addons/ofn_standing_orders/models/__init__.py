@@ -13,3 +13,5 @@ from . import ofn_customer_notifier
 from . import ofn_hub_summary
 from . import ofn_cycle_confirmer
 from . import ofn_occurrence_charger
+from . import ofn_occurrence_skipper
+from . import ofn_placed_order_editor

@@ -66,6 +66,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
         if not token:
             self._fail(occurrence, reason, message)
             return
+        self._ensure_payment_method_line(token.provider_id)
         tx = (
             self.env["payment.transaction"]
             .sudo()
@@ -95,6 +96,21 @@ class OfnOccurrenceCharger(models.AbstractModel):
             self._fail(occurrence, "hub_disconnected" if unreachable else "error", str(error))
             return
         self._after_charge(occurrence, tx)
+
+    def _ensure_payment_method_line(self, provider):
+        """account_payment books a provider's payments through its journal's payment method
+        line, made the first time the provider's journal is read: two runs charging a hub's
+        first orders at once would make two, and no payment could be booked. The provider's
+        row is updated first, so that the second run collides and is replayed, and finds it."""
+        provider = provider.sudo()
+        lines = self.env["account.payment.method.line"].sudo()
+        if not lines.search_count([("payment_provider_id", "=", provider.id)], limit=1):
+            self.env.cr.execute(
+                "UPDATE payment_provider SET write_date = write_date WHERE id = %s", [provider.id]
+            )
+            provider.invalidate_recordset(["journal_id"])
+            _journal = provider.journal_id  # its computation makes the line
+            lines.flush_model()
 
     def _after_charge(self, occurrence, tx):
         if tx.state == "done":

@@ -1,4 +1,6 @@
 import logging
+import random
+import time
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
@@ -6,13 +8,18 @@ from odoo import api, models
 
 _logger = logging.getLogger(__name__)
 
+# a unit that collided with another run's (e.g. both numbering invoices of one journal) is
+# tried again from scratch this many times, in its own transaction
+_RETRIES_ON_CONFLICT = 5
+
 
 class OfnOccurrenceRunner(models.AbstractModel):
     """Runs a business act on occurrences one by one, each in its own unit of work: the row is
     locked (``FOR UPDATE SKIP LOCKED``: another run busy with it is left alone) and re-checked
     against ``where``; whatever goes wrong with one occurrence is rolled back and logged, and
-    the others go on. With ``commit`` (the crons), each unit is committed on its own; without
-    it (tests, callers in a transaction), each unit is a savepoint."""
+    the others go on. With ``commit`` (the crons), each unit is its own transaction, committed
+    at once and tried again when it collided with a concurrent one; without it (tests, callers
+    in a transaction), each unit is a savepoint."""
 
     _name = "ofn.occurrence.runner"
     _description = "Run a business act per standing order occurrence"
@@ -21,29 +28,39 @@ class OfnOccurrenceRunner(models.AbstractModel):
     def run(self, occurrence_ids, where, params, act, commit=False):
         """``where`` is SQL over the occurrence row ``o`` with ``params``; ``act(occurrence)``
         does the work. Returns the occurrences acted on."""
-        Occurrence = self.env["ofn.standing.order.occurrence"].sudo()
         done_ids = []
         for occurrence_id in occurrence_ids:
-            try:
-                with self.env.cr.savepoint():
-                    self.env.cr.execute(
-                        f"""SELECT o.id FROM ofn_standing_order_occurrence o
-                             WHERE o.id = %s AND ({where})
-                               FOR UPDATE OF o SKIP LOCKED""",
-                        [occurrence_id, *params],
-                    )
-                    if self.env.cr.fetchone():
-                        act(Occurrence.browse(occurrence_id))
+            for attempt in range(1, _RETRIES_ON_CONFLICT + 2):
+                try:
+                    if self._run_one(occurrence_id, where, params, act):
                         done_ids.append(occurrence_id)
-            except (SerializationFailure, LockNotAvailable):
-                _logger.info("Occurrence %s changed under another run: left to it", occurrence_id)
-            except Exception:
-                _logger.exception(
-                    "Occurrence %s could not be processed; it is retried on the next run",
-                    occurrence_id,
-                )
+                except (SerializationFailure, LockNotAvailable):
+                    if commit and attempt <= _RETRIES_ON_CONFLICT:
+                        self.env.cr.rollback()  # a fresh snapshot for the next try
+                        time.sleep(random.uniform(0.01, 0.05 * attempt))
+                        continue
+                    _logger.info("Occurrence %s collided with another run: left", occurrence_id)
+                except Exception:
+                    _logger.exception(
+                        "Occurrence %s could not be processed; it is retried on the next run",
+                        occurrence_id,
+                    )
+                break
             if commit:
                 # the crons' contract (DESIGN.md §4): one occurrence, one transaction, so that
                 # a charge Stripe took is never rolled back by a later occurrence's failure
                 self.env.cr.commit()  # pylint: disable=invalid-commit
-        return Occurrence.browse(done_ids)
+        return self.env["ofn.standing.order.occurrence"].sudo().browse(done_ids)
+
+    def _run_one(self, occurrence_id, where, params, act):
+        with self.env.cr.savepoint():
+            self.env.cr.execute(
+                f"""SELECT o.id FROM ofn_standing_order_occurrence o
+                     WHERE o.id = %s AND ({where})
+                       FOR UPDATE OF o SKIP LOCKED""",
+                [occurrence_id, *params],
+            )
+            if not self.env.cr.fetchone():
+                return False
+            act(self.env["ofn.standing.order.occurrence"].sudo().browse(occurrence_id))
+            return True

@@ -20,7 +20,12 @@ class PaymentTransaction(models.Model):
         return result
 
     def _ofn_after_authentication(self):
+        """Once the customer answered their bank, the standing order's invoice is paid at once
+        (the payment booked), or its occurrence fails."""
         state = super()._ofn_after_authentication()
-        if self.ofn_occurrence_id and state != "done":  # done: followed by post-processing
-            self.env["ofn.occurrence.charger"]._follow_transactions(self)
+        if self.ofn_occurrence_id:
+            if state == "done" and not self.is_post_processed:
+                self._post_process()  # books the payment; the occurrence follows
+            else:
+                self.env["ofn.occurrence.charger"]._follow_transactions(self)
         return state

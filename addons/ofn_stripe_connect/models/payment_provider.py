@@ -90,6 +90,10 @@ class PaymentProvider(models.Model):
                 provider.state = "disabled"
             elif can_charge and enable and self.env["res.config.settings"]._ofn_connect_enabled():
                 provider.write({"state": "enabled", "is_published": True})
+                # account_payment makes the journal's payment method line of the provider when
+                # its journal is first computed: now, rather than by two first payments at once
+                provider.invalidate_recordset(["journal_id"])
+                _journal = provider.journal_id
 
     # ------------------------------------------------------------------ payment_stripe hooks
     def _stripe_has_connected_account(self):

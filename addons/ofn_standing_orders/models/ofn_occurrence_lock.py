@@ -1,0 +1,58 @@
+"""The lock a customer's change of one cycle takes (skip, un-skip, new quantities): the
+occurrence row, so that the change cannot interleave with the placement or confirmation jobs,
+then the state and the cycle's closing time read again under the lock."""
+
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
+from odoo import _, fields
+from odoo.exceptions import UserError
+
+
+def lock_before_closing(occurrence, states):
+    """Locks ``occurrence`` (``FOR UPDATE NOWAIT``: a job busy with it makes the customer try
+    again rather than wait) and checks that it is in one of ``states`` and that its cycle has
+    not closed. Returns the occurrence (sudo) read afresh; raises ``UserError`` otherwise."""
+    occurrence.ensure_one()
+    occurrence = occurrence.sudo()  # the hub's cycles and orders are not the customer's records
+    env = occurrence.env
+    now = fields.Datetime.now()
+    env.flush_all()
+    try:
+        with env.cr.savepoint():
+            env.cr.execute(
+                """SELECT o.state, c.closes_at
+                     FROM ofn_standing_order_occurrence o
+                     JOIN ofn_order_cycle c ON c.id = o.cycle_id
+                    WHERE o.id = %s
+                      FOR UPDATE OF o NOWAIT
+                      FOR SHARE OF c NOWAIT""",
+                [occurrence.id],
+            )
+            row = env.cr.fetchone()
+    except (LockNotAvailable, SerializationFailure):
+        raise UserError(
+            _("Your order for this cycle is being processed right now: please try again shortly.")
+        ) from None
+    if not row:
+        raise UserError(_("This cycle is no longer part of your standing order."))
+    occurrence.invalidate_recordset()
+    occurrence.cycle_id.invalidate_recordset()
+    state, closes_at = row
+    if closes_at <= now:
+        raise UserError(
+            _(
+                "This cycle closed on %(closes)s: your order can no longer be changed.",
+                closes=_local_time(occurrence, closes_at),
+            )
+        )
+    if state not in states:
+        label = dict(occurrence._fields["state"]._description_selection(env)).get(state, state)
+        raise UserError(
+            _("This cycle's order is “%(state)s”: it cannot be changed that way.", state=label)
+        )
+    return occurrence
+
+
+def _local_time(record, moment):
+    """``moment`` (UTC) as the customer reads it, in their time zone."""
+    return fields.Datetime.context_timestamp(record, moment).strftime("%Y-%m-%d %H:%M")
