@@ -223,11 +223,10 @@ def seed(env, hubs, customers, sandbox_url):
             ).create({}).action_create_payments()
 
     # 4. changes of heart since then
+    stopper = env["ofn.standing.order.stopper"]
     for order, status, _note in standing:
-        if status == "paused":
-            order.action_pause()
-        elif status == "cancelled":
-            order.action_cancel()
+        if status in ("paused", "cancelled"):
+            stopper.stop(order, status, "keep")  # what the hub answers in the pause/cancel dialog
 
     # 5. the cycles that closed yesterday: orders placed, the confirmation has NOT run. Then
     #    what happened to some customers since the placement.

@@ -15,3 +15,4 @@ from . import ofn_cycle_confirmer
 from . import ofn_occurrence_charger
 from . import ofn_occurrence_skipper
 from . import ofn_placed_order_editor
+from . import ofn_standing_order_stopper

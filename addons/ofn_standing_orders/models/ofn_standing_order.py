@@ -92,12 +92,11 @@ class OfnStandingOrder(models.Model):
         return True
 
     def action_pause(self):
-        self.filtered(lambda o: o.status == "active").write({"status": "paused"})
-        return True
+        """Asks what happens to orders already placed in open cycles, if there are any."""
+        return self.env["ofn.standing.order.stop"]._ask_or_stop(self, "paused")
 
     def action_cancel(self):
-        self.write({"status": "cancelled"})
-        return True
+        return self.env["ofn.standing.order.stop"]._ask_or_stop(self, "cancelled")
 
     @api.model_create_multi
     def create(self, vals_list):
