@@ -6,7 +6,7 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["ofn_customer_wallet", "sale_management"],
+    "depends": ["ofn_customer_wallet", "sale_management", "sale_stock"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",

@@ -11,13 +11,15 @@ class OfnCustomerNotifier(models.AbstractModel):
     _description = "Tell a customer about their standing order"
 
     @api.model
-    def notify(self, order, subject, paragraphs, link=None, link_label=None):
-        """``paragraphs`` are plain texts (escaped here); ``link`` a path of this site."""
+    def notify(self, order, subject, paragraphs, link=None, link_label=None, more_links=()):
+        """``paragraphs`` are plain texts (escaped here); ``link`` a path of this site, and
+        ``more_links`` other (path, label) pairs."""
         body = Markup().join(Markup("<p>%s</p>") % text for text in paragraphs if text)
-        if link:
+        links = ([(link, link_label or link)] if link else []) + list(more_links)
+        for path, label in links:
             body += Markup('<p><a href="%s">%s</a></p>') % (
-                escape(order.get_base_url() + link),
-                link_label or link,
+                escape(order.get_base_url() + path),
+                label,
             )
         # from the hub, whoever runs this (a cron, or the customer's own request: an author is
         # never notified of their own message)

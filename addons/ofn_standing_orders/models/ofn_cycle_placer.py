@@ -1,8 +1,7 @@
 import logging
 
-from markupsafe import Markup, escape
-
 from odoo import _, api, fields, models
+from odoo.tools import float_compare, float_is_zero, float_round
 
 _logger = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ class OfnCyclePlacer(models.AbstractModel):
                  JOIN ofn_standing_order s ON s.id = o.standing_order_id
                 WHERE o.state = 'planned' AND o.sale_order_id IS NULL AND s.status = 'active'
                   AND c.opens_at <= %s AND c.closes_at > %s
-                ORDER BY c.closes_at, o.id
+                ORDER BY c.closes_at, o.standing_order_id, o.id
                   FOR UPDATE OF o SKIP LOCKED""",
             [now, now],
         )
@@ -37,21 +36,24 @@ class OfnCyclePlacer(models.AbstractModel):
             .sudo()
             .browse([row[0] for row in self.env.cr.fetchall()])
         )
+        # what is still free of each stored product as this run places orders: the oldest
+        # standing orders are served first
+        stock = {}
         for occurrence in occurrences:
             with self.env.cr.savepoint():
-                self._place_one(occurrence)
+                self._place_one(occurrence, stock)
         self._tell_hubs(occurrences)
         return occurrences
 
-    def _place_one(self, occurrence):
+    def _place_one(self, occurrence, stock=None):
+        """``stock`` (product id -> quantity still free) is shared by the orders of one run."""
         standing = occurrence.standing_order_id
-        lines = standing.line_ids.filtered(
-            lambda line: line.product_id.active and line.product_id.sale_ok
-        )
         if standing.end_date and occurrence.cycle_id.opens_at.date() > standing.end_date:
             return
-        if not lines:
-            occurrence.state = "empty"
+        stock = {} if stock is None else stock
+        quantities, changes = self._quantities(standing, stock)
+        if not quantities:
+            occurrence.write({"state": "empty", "change_note": "; ".join(changes) or False})
             _logger.info(
                 "Standing order %s: nothing to order in cycle %s",
                 standing.id,
@@ -68,63 +70,90 @@ class OfnCyclePlacer(models.AbstractModel):
                     "company_id": standing.company_id.id,
                     "origin": standing.name,
                     "order_line": [
-                        (0, 0, {"product_id": line.product_id.id, "product_uom_qty": line.quantity})
-                        for line in lines
+                        (0, 0, {"product_id": product.id, "product_uom_qty": quantity})
+                        for product, quantity in quantities
                     ],
                 }
             )
         )
-        occurrence.write({"sale_order_id": order.id, "state": "placed"})
-        self._tell_customer(occurrence, order, dropped=standing.line_ids - lines)
+        note = "; ".join(changes) or False
+        occurrence.write({"sale_order_id": order.id, "state": "placed", "change_note": note})
+        self._tell_customer(occurrence, order, changes)
 
-    def _tell_customer(self, occurrence, order, dropped):
-        closes = fields.Datetime.context_timestamp(self, occurrence.cycle_id.closes_at)
-        body = Markup("<p>%s</p>") % _(
-            "Your order %(order)s from %(hub)s is placed for this cycle. You can view it, change "
-            "quantities or skip this cycle until %(closes)s.",
-            order=order.name,
-            hub=order.company_id.name,
-            closes=closes.strftime("%Y-%m-%d %H:%M"),
-        )
-        if dropped:
-            body += Markup("<p>%s</p>") % _(
-                "Not available this time: %(products)s.",
-                products=", ".join(dropped.product_id.mapped("display_name")),
+    def _quantities(self, standing, stock):
+        """[(product, quantity)] to order, capped by the stock still free for stored products,
+        and the changes made, in words."""
+        ordered, changes = [], []
+        for line in standing.line_ids:
+            product = line.product_id
+            if not (product.active and product.sale_ok):
+                changes.append(_("%(product)s: no longer sold", product=product.display_name))
+                continue
+            quantity = line.quantity
+            if product.is_storable:
+                free = self._free_quantity(product, standing.company_id, stock)
+                rounding = product.uom_id.rounding
+                if float_compare(quantity, free, precision_rounding=rounding) > 0:
+                    quantity = max(float_round(free, precision_rounding=rounding), 0.0)
+                    if float_is_zero(quantity, precision_rounding=rounding):
+                        changes.append(_("%(product)s: out of stock", product=product.display_name))
+                        continue
+                    changes.append(
+                        _(
+                            "%(product)s: %(wanted)s wanted, %(got)s available",
+                            product=product.display_name,
+                            wanted=line.quantity,
+                            got=quantity,
+                        )
+                    )
+                stock[product.id] -= quantity
+            ordered.append((product, quantity))
+        return ordered, changes
+
+    def _free_quantity(self, product, hub, stock):
+        """What is free in the hub's warehouses, less what placed, unconfirmed orders of the hub
+        already promise (the first time the product is met in this run)."""
+        if product.id not in stock:
+            free = product.with_company(hub).with_context(allowed_company_ids=hub.ids).free_qty
+            self.env.cr.execute(
+                """SELECT COALESCE(SUM(l.product_uom_qty), 0) FROM sale_order_line l
+                     JOIN sale_order so ON so.id = l.order_id
+                     JOIN ofn_standing_order_occurrence o ON o.sale_order_id = so.id
+                    WHERE l.product_id = %s AND so.company_id = %s AND so.state IN ('draft', 'sent')
+                      AND o.state = 'placed'""",
+                [product.id, hub.id],
             )
-        body += Markup('<p><a href="%s">%s</a></p>') % (
-            escape(order.get_base_url() + order.get_portal_url()),
-            _("View my order"),
+            stock[product.id] = free - self.env.cr.fetchone()[0]
+        return stock[product.id]
+
+    def _tell_customer(self, occurrence, order, changes):
+        closes = fields.Datetime.context_timestamp(
+            self.with_context(tz=order.partner_id.tz or self.env.context.get("tz")),
+            occurrence.cycle_id.closes_at,
         )
-        order.message_post(
-            body=body,
-            subject=_("Your order from %(hub)s", hub=order.company_id.name),
-            partner_ids=order.partner_id.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+        paragraphs = [
+            _(
+                "Your order %(order)s from %(hub)s is placed for this cycle. You can view it, "
+                "change quantities or skip this cycle until %(closes)s.",
+                order=order.name,
+                hub=order.company_id.name,
+                closes=closes.strftime("%Y-%m-%d %H:%M"),
+            )
+        ]
+        if changes:
+            paragraphs.append(_("Changed this time: %(changes)s.", changes="; ".join(changes)))
+        self.env["ofn.customer.notifier"].notify(
+            order,
+            _("Your order from %(hub)s", hub=order.company_id.name),
+            paragraphs,
+            link=order.get_portal_url(),
+            link_label=_("View my order"),
+            more_links=[("/my/standing_orders", _("Change quantities or skip this cycle"))],
         )
 
     def _tell_hubs(self, occurrences):
         """One summary per hub to its managers: what was placed, and what was not."""
-        manager_group = self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
-        for hub in occurrences.company_id:
-            done = occurrences.filtered(lambda o, hub=hub: o.company_id == hub)
-            placed = done.filtered(lambda o: o.state == "placed")
-            empty = done.filtered(lambda o: o.state == "empty")
-            managers = manager_group.users.filtered(lambda u, hub=hub: hub in u.company_ids)
-            body = Markup("<p>%s</p>") % _(
-                "Standing orders placed: %(placed)s. Nothing to order: %(empty)s.",
-                placed=len(placed),
-                empty=len(empty),
-            )
-            if empty:
-                body += Markup("<ul>%s</ul>") % Markup().join(
-                    Markup("<li>%s</li>") % o.standing_order_id.name for o in empty
-                )
-            hub.partner_id.message_notify(
-                body=body,
-                subject=_("Standing orders placed for %(hub)s", hub=hub.name),
-                partner_ids=managers.partner_id.ids,
-            )
+        return self.env["ofn.hub.summary"].send("placement", occurrences)
 
     @api.model
     def _cron_place(self):

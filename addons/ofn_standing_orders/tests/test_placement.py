@@ -79,7 +79,7 @@ class TestPlacement(StandingOrderCommon):
         )
         self.assertEqual(len(summaries), 1)
         self.assertIn(
-            f"Standing orders placed: {len(cycles)}. Nothing to order: {len(cycles)}.",
+            f"Nothing to order: {len(cycles)}, Placed: {len(cycles)}",
             summaries.body,
         )
         self.assertIn("Nora Nothing", summaries.body)
@@ -90,3 +90,100 @@ class TestPlacement(StandingOrderCommon):
         standing.action_pause()
         self.env["ofn.cycle.placer"].place()
         self.assertFalse(self._occurrence(standing, cycle).sale_order_id)
+
+
+@tagged("post_install", "-at_install")
+class TestPlacementStock(StandingOrderCommon):
+    """Stored products are ordered up to what the hub has free: the orders of one run share
+    the stock, the customer and the hub are told what changed, and an order left with nothing
+    is not placed."""
+
+    def setUp(self):
+        super().setUp()
+        self.cheese = self.env["product.product"].create(
+            {"name": "Farm cheese", "lst_price": 7.0, "is_storable": True}
+        )
+        warehouse = self.env["stock.warehouse"].search([("company_id", "=", self.hub.id)], limit=1)
+        self.env["stock.quant"]._update_available_quantity(self.cheese, warehouse.lot_stock_id, 5.0)
+        now = fields.Datetime.now()
+        schedule = self.env["ofn.schedule"].create(
+            {"name": "Cheese run", "company_id": self.hub.id, "start_date": now.date()}
+        )
+        self.cycle_values = {
+            "company_id": self.hub.id,
+            "schedule_id": schedule.id,
+            "opens_at": now - timedelta(hours=1),
+            "closes_at": now + timedelta(days=2),
+        }
+        self.schedule_cheese = schedule
+
+    def _cheese_order(self, name, quantity):
+        customer = self.env["res.partner"].create({"name": name, "email": f"{name}@x.example"})
+        return self._order(
+            partner_id=customer.id,
+            schedule_id=self.schedule_cheese.id,
+            start_date=fields.Date.today(),
+            end_date=False,
+            line_ids=[
+                (0, 0, {"product_id": self.cheese.id, "quantity": quantity}),
+                (0, 0, {"product_id": self.product.id, "quantity": 1}),
+            ],
+        )
+
+    def test_quantities_are_capped_by_the_stock_left(self):
+        first = self._cheese_order("Cleo Cheese", 3)
+        second = self._cheese_order("Carl Cheese", 3)
+        third = self._cheese_order("Cora Cheese", 2)
+        self.env["ofn.order.cycle"].create(self.cycle_values)
+        manager = new_hub_manager(self.env, "cheese_manager", self.hub)
+
+        self.env["ofn.cycle.placer"].place()
+
+        def cheese(standing):
+            line = standing.occurrence_ids.sale_order_id.order_line.filtered(
+                lambda l: l.product_id == self.cheese
+            )
+            return line.product_uom_qty
+
+        self.assertEqual([cheese(first), cheese(second), cheese(third)], [3.0, 2.0, 0.0])
+        self.assertFalse(first.occurrence_ids.change_note)
+        self.assertIn("3.0 wanted, 2.0 available", second.occurrence_ids.change_note)
+        self.assertIn("Farm cheese: out of stock", third.occurrence_ids.change_note)
+        self.assertEqual(third.occurrence_ids.state, "placed", "the eggs are still ordered")
+        order = second.occurrence_ids.sale_order_id
+        told = order.message_ids.filtered(lambda m: second.partner_id in m.partner_ids)
+        self.assertIn("2.0 available", told.body)
+        summary = self.env["mail.message"].search(
+            [("partner_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
+        )
+        self.assertIn("Changed at placement", summary.body)
+        self.assertIn("Carl Cheese", summary.body)
+
+    def test_orders_already_placed_keep_their_stock(self):
+        self._cheese_order("Pia Placed", 4)
+        self.env["ofn.order.cycle"].create(self.cycle_values)
+        self.env["ofn.cycle.placer"].place()
+        late = self._cheese_order("Lou Late", 3)  # joins the open cycle afterwards
+
+        self.env["ofn.cycle.placer"].place()
+
+        line = late.occurrence_ids.sale_order_id.order_line.filtered(
+            lambda l: l.product_id == self.cheese
+        )
+        self.assertEqual(line.product_uom_qty, 1.0, "5 in stock, 4 promised already")
+
+    def test_an_order_with_only_sold_out_products_is_not_placed(self):
+        standing = self._cheese_order("Sol Soldout", 2)
+        standing.line_ids.filtered(lambda l: l.product_id == self.product).unlink()
+        self.env["stock.quant"]._update_available_quantity(
+            self.cheese,
+            self.env["stock.warehouse"].search([("company_id", "=", self.hub.id)]).lot_stock_id,
+            -5.0,
+        )
+        self.env["ofn.order.cycle"].create(self.cycle_values)
+
+        self.env["ofn.cycle.placer"].place()
+
+        self.assertEqual(standing.occurrence_ids.state, "empty")
+        self.assertFalse(standing.occurrence_ids.sale_order_id)
+        self.assertIn("out of stock", standing.occurrence_ids.change_note)
