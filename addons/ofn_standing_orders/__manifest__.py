@@ -20,8 +20,5 @@
         "wizard/ofn_standing_order_stop_views.xml",
         "data/ofn_cycle_cron.xml",
     ],
-    "assets": {
-        "web.assets_tests": ["ofn_standing_orders/static/tests/tours/*.js"],
-    },
     "installable": True,
 }

@@ -112,19 +112,27 @@ class StandingOrderPortal(CustomerPortal):
             "authenticate_url": waiting._ofn_authentication_url() if waiting else False,
         }
 
+    def _refused(self, act):
+        """Runs a customer's change in a savepoint: the page with the reason when it is refused
+        (nothing changed), else None."""
+        try:
+            with request.env.cr.savepoint():
+                act()
+        except AccessError:
+            raise  # a fault, not the customer's: never shown as a message
+        except UserError as failure:
+            return self._standing_orders_back(error=failure.args[0])
+        return None
+
     # ------------------------------------------------------------------ skip / take back
     @http.route(
         PAGE + "/occurrence/<int:occurrence_id>/skip", type="http", auth="user", methods=["POST"]
     )
     def occurrence_skip(self, occurrence_id, **kwargs):
         occurrence = self._own_occurrence(occurrence_id)
-        try:
-            with request.env.cr.savepoint():
-                request.env["ofn.occurrence.skipper"].skip(occurrence)
-        except AccessError:
-            raise  # a fault, not the customer's: never shown as a message
-        except UserError as failure:
-            return self._standing_orders_back(error=failure.args[0])
+        refused = self._refused(lambda: request.env["ofn.occurrence.skipper"].skip(occurrence))
+        if refused:
+            return refused
         message = _(
             "You skipped the cycle closing on %(closes)s at %(hub)s.",
             closes=self._local(occurrence.cycle_id.closes_at),
@@ -141,13 +149,9 @@ class StandingOrderPortal(CustomerPortal):
     )
     def occurrence_unskip(self, occurrence_id, **kwargs):
         occurrence = self._own_occurrence(occurrence_id)
-        try:
-            with request.env.cr.savepoint():
-                request.env["ofn.occurrence.skipper"].unskip(occurrence)
-        except AccessError:
-            raise  # a fault, not the customer's: never shown as a message
-        except UserError as failure:
-            return self._standing_orders_back(error=failure.args[0])
+        refused = self._refused(lambda: request.env["ofn.occurrence.skipper"].unskip(occurrence))
+        if refused:
+            return refused
         closes = self._local(occurrence.cycle_id.closes_at)
         if occurrence.state == "placed":
             message = _(

@@ -60,9 +60,12 @@ class TestStandingOrderAuthentication(StandingOrderChargeHttpCase):
     def test_after_authentication_in_the_browser_the_invoice_is_paid(self):
         customer, occurrence = self._waiting("Tom Secure")
         link = self._emailed_link(customer)
-        login = "tom_secure"
+        self.authenticate("tom_secure", "tom_secure")
+        self.assertIn(link.replace("&", "&amp;"), self.url_open("/my/wallet").text)
 
-        self.start_tour(link, "ofn_standing_order_authenticate", login=login)
+        # the Wallet page's "Authenticate" opens the e-mailed link's page, where the customer
+        # answers their bank in Stripe.js (the wallet's own tour)
+        self.start_tour("/my/wallet", "ofn_wallet_authenticate_payment", login="tom_secure")
 
         occurrence.invalidate_recordset()
         self.assertEqual(occurrence.state, "paid")
