@@ -42,6 +42,8 @@ class OfnCycleConfirmer(models.AbstractModel):
             occurrence.write({"state": "cancelled", "next_charge_at": False})
             return
         if order.state in ("draft", "sent"):
+            if not order.warehouse_id:  # placed before the hub had a warehouse
+                order.warehouse_id = self.env["ofn.cycle.placer"]._hub_warehouse(order.company_id)
             order.action_confirm()
         invoice = order.invoice_ids.filtered(
             lambda move: move.move_type == "out_invoice" and move.state != "cancel"

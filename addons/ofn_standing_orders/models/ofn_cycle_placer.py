@@ -60,11 +60,13 @@ class OfnCyclePlacer(models.AbstractModel):
                 occurrence.cycle_id.id,
             )
             return
+        warehouse = self._hub_warehouse(standing.company_id)
         order = (
             self.env["sale.order"]
             .with_company(standing.company_id)
             .create(
                 {
+                    "warehouse_id": warehouse.id,
                     "partner_id": standing.partner_id.id,
                     "partner_shipping_id": (standing.partner_shipping_id or standing.partner_id).id,
                     "company_id": standing.company_id.id,
@@ -79,6 +81,17 @@ class OfnCyclePlacer(models.AbstractModel):
         note = "; ".join(changes) or False
         occurrence.write({"sale_order_id": order.id, "state": "placed", "change_note": note})
         self._tell_customer(occurrence, order, changes)
+
+    @api.model
+    def _hub_warehouse(self, hub):
+        """The hub's warehouse, which its orders ship from. Odoo makes one only for the first
+        company of a database: a hub without one gets it now, named after the hub."""
+        Warehouse = self.env["stock.warehouse"].sudo()
+        warehouse = Warehouse.search([("company_id", "=", hub.id)], limit=1)
+        if not warehouse:
+            code = "".join(ch for ch in hub.name.upper() if ch.isalnum())[:5] or "HUB"
+            warehouse = Warehouse.create({"name": hub.name, "code": code, "company_id": hub.id})
+        return warehouse
 
     def _quantities(self, standing, stock):
         """[(product, quantity)] to order, capped by the stock still free for stored products,

@@ -187,3 +187,32 @@ class TestPlacementStock(StandingOrderCommon):
         self.assertEqual(standing.occurrence_ids.state, "empty")
         self.assertFalse(standing.occurrence_ids.sale_order_id)
         self.assertIn("out of stock", standing.occurrence_ids.change_note)
+
+
+@tagged("post_install", "-at_install")
+class TestHubWithoutWarehouse(StandingOrderCommon):
+    """Outside tests Odoo gives a warehouse to the first company only: a new hub's first
+    standing orders get one made for it, and are confirmed."""
+
+    def test_a_hub_without_warehouse_gets_one(self):
+        self.env["stock.warehouse"].search([("company_id", "=", self.hub.id)]).write(
+            {"active": False, "name": "Gone", "code": "GONE"}
+        )
+        now = fields.Datetime.now()
+        cycle = self.env["ofn.order.cycle"].create(
+            {
+                "company_id": self.hub.id,
+                "schedule_id": self.schedule.id,
+                "opens_at": now - timedelta(hours=1),
+                "closes_at": now + timedelta(days=2),
+            }
+        )
+        standing = self._order(start_date=fields.Date.today(), end_date=False)
+
+        self.env["ofn.cycle.placer"].place()
+
+        order = standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle).sale_order_id
+        self.assertEqual(order.warehouse_id.company_id, self.hub)
+        self.assertEqual(order.warehouse_id.name, "Standing Hub")
+        order.action_confirm()
+        self.assertEqual(order.picking_ids.picking_type_id.warehouse_id, order.warehouse_id)
