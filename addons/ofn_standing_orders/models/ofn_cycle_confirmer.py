@@ -23,6 +23,7 @@ class OfnCycleConfirmer(models.AbstractModel):
             [now],
         )
         ids = [row[0] for row in self.env.cr.fetchall()]
+        stuck = []
         confirmed = self.env["ofn.occurrence.runner"].run(
             ids,
             """o.state = 'placed' AND EXISTS (SELECT 1 FROM ofn_order_cycle c
@@ -30,11 +31,26 @@ class OfnCycleConfirmer(models.AbstractModel):
             [now],
             self._confirm_one,
             commit=commit,
+            on_error=lambda occurrence, error: self._stuck(occurrence, error, stuck),
         )
         charged = self.env["ofn.occurrence.charger"].charge_due("confirmed", commit=commit)
-        handled = confirmed | charged
+        handled = confirmed | charged | self.env["ofn.standing.order.occurrence"].browse(stuck)
         self.env["ofn.hub.summary"].send("confirmation", handled)
         return handled
+
+    def _stuck(self, occurrence, error, stuck):
+        """The order could not be confirmed or invoiced (it stays placed and is tried again by
+        every run): the hub is told once, and it is listed under the payment problems."""
+        if occurrence.needs_attention:
+            return
+        occurrence.write(
+            {
+                "needs_attention": True,
+                "failure_reason": "error",
+                "failure_message": _("Could not be confirmed: %(error)s", error=str(error))[:500],
+            }
+        )
+        stuck.append(occurrence.id)
 
     def _confirm_one(self, occurrence):
         order = occurrence.sale_order_id.with_company(occurrence.company_id)
@@ -55,7 +71,13 @@ class OfnCycleConfirmer(models.AbstractModel):
             invoice.with_context(ofn_no_credit_apply=True).action_post()
         self.env["ofn.credit.applier"].apply(invoice)
         currency = invoice.currency_id
-        values = {"invoice_id": invoice.id, "state": "confirmed"}
+        values = {
+            "invoice_id": invoice.id,
+            "state": "confirmed",
+            "needs_attention": False,  # a failure of an earlier run is over
+            "failure_reason": False,
+            "failure_message": False,
+        }
         card = occurrence.standing_order_id.payment_mode == "card"
         if currency.is_zero(invoice.amount_residual):
             values["state"] = "paid"

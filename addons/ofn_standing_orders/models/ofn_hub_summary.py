@@ -48,6 +48,10 @@ class OfnHubSummary(models.AbstractModel):
         """(title, lines) for each kind of problem found, in a fixed order."""
         reasons = dict(occurrences._fields["failure_reason"]._description_selection(self.env))
         kinds = [
+            (
+                _("Could not be confirmed (tried again by every run)"),
+                occurrences.filtered(lambda o: o.state == "placed" and o.needs_attention),
+            ),
             (_("Nothing to order"), occurrences.filtered(lambda o: o.state == "empty")),
             (
                 _("Changed at placement"),
@@ -76,6 +80,8 @@ class OfnHubSummary(models.AbstractModel):
             parts.append(occurrence.sale_order_id.name)
         if occurrence.state == "placed" and occurrence.change_note:
             parts.append(occurrence.change_note)
+        if occurrence.state == "placed" and occurrence.needs_attention:
+            parts.append(occurrence.failure_message or "")
         if occurrence.state == "failed":
             parts.append(occurrence.failure_message or "")
             parts.append(

@@ -25,9 +25,10 @@ class OfnOccurrenceRunner(models.AbstractModel):
     _description = "Run a business act per standing order occurrence"
 
     @api.model
-    def run(self, occurrence_ids, where, params, act, commit=False):
+    def run(self, occurrence_ids, where, params, act, commit=False, on_error=None):
         """``where`` is SQL over the occurrence row ``o`` with ``params``; ``act(occurrence)``
-        does the work. Returns the occurrences acted on."""
+        does the work; ``on_error(occurrence, error)``, when given, records a failure of it
+        (after the rollback of the act). Returns the occurrences acted on."""
         done_ids = []
         for occurrence_id in occurrence_ids:
             for attempt in range(1, _RETRIES_ON_CONFLICT + 2):
@@ -40,17 +41,28 @@ class OfnOccurrenceRunner(models.AbstractModel):
                         time.sleep(random.uniform(0.01, 0.05 * attempt))
                         continue
                     _logger.info("Occurrence %s collided with another run: left", occurrence_id)
-                except Exception:
+                except Exception as error:
                     _logger.exception(
                         "Occurrence %s could not be processed; it is retried on the next run",
                         occurrence_id,
                     )
+                    if on_error:
+                        self._record_error(occurrence_id, error, on_error)
                 break
             if commit:
                 # the crons' contract (DESIGN.md §4): one occurrence, one transaction, so that
                 # a charge Stripe took is never rolled back by a later occurrence's failure
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return self.env["ofn.standing.order.occurrence"].sudo().browse(done_ids)
+
+    def _record_error(self, occurrence_id, error, on_error):
+        try:
+            with self.env.cr.savepoint():
+                on_error(
+                    self.env["ofn.standing.order.occurrence"].sudo().browse(occurrence_id), error
+                )
+        except Exception:
+            _logger.exception("Occurrence %s: its failure could not be recorded", occurrence_id)
 
     def _run_one(self, occurrence_id, where, params, act):
         with self.env.cr.savepoint():

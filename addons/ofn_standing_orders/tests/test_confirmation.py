@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from ..models.ofn_occurrence_charger import OfnOccurrenceCharger
@@ -165,3 +166,33 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
         self.assertEqual(len(self._intents(self.account_a, occurrence)), 1, "exactly one charge")
         self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+
+    def test_an_order_that_cannot_be_invoiced_is_reported_once_and_tried_again(self):
+        jon = self._customer("Jon Stuck", [self.hub_a])
+        self._standing(jon, self.schedule_a, [(self.eggs, 2)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+        SaleOrder = type(self.env["sale.order"])
+        refusal = UserError("No journal to invoice with")
+
+        with (
+            patch.object(SaleOrder, "_create_invoices", autospec=True, side_effect=refusal),
+            self.assertLogs(
+                "odoo.addons.ofn_standing_orders.models.ofn_occurrence_runner", "ERROR"
+            ),
+        ):
+            self.confirmer.confirm()
+            self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "placed", "rolled back: tried again by the next run")
+        self.assertEqual(occurrence.sale_order_id.state, "draft")
+        self.assertTrue(occurrence.needs_attention)
+        self.assertIn("No journal to invoice with", occurrence.failure_message)
+        summaries = self._mails_to(self.manager_a.partner_id, "Standing orders confirmed")
+        self.assertEqual(len(summaries), 1, "told once, not by every run")
+        self.assertIn("Could not be confirmed", summaries.body_html)
+
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertFalse(occurrence.needs_attention)
+        self.assertFalse(occurrence.failure_message)
