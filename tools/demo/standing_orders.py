@@ -355,7 +355,7 @@ def _print_summary(env, standing, ready):
     for cycle in env["ofn.order.cycle"].search([], order="company_id, opens_at"):
         counts = Counter(Occurrence.search([("cycle_id", "=", cycle.id)]).mapped("state"))
         if counts:
-            print(f"  {cycle.name} ({cycle.schedule_id.name}, {cycle.state}): {dict(counts)}")
+            print(f"  {cycle.name} ({cycle.state}): {dict(counts)}")
     print("Placed in closed cycles, for the confirmation job:")
     for occurrence in Occurrence.search([("cycle_id", "in", ready.ids)]):
         order = occurrence.standing_order_id

@@ -29,13 +29,14 @@ class OfnOrderCycle(models.Model):
         ),
     ]
 
-    @api.depends("company_id.name", "opens_at", "closes_at")
+    @api.depends("company_id.name", "schedule_id.name", "opens_at", "closes_at")
     def _compute_name(self):
         for cycle in self:
             if cycle.opens_at and cycle.closes_at:
                 cycle.name = _(
-                    "%(hub)s, %(opens)s to %(closes)s",
+                    "%(hub)s, %(schedule)s, %(opens)s to %(closes)s",
                     hub=cycle.company_id.name,
+                    schedule=cycle.schedule_id.name or _("by hand"),
                     opens=fields.Date.to_string(cycle.opens_at),
                     closes=fields.Date.to_string(cycle.closes_at),
                 )
