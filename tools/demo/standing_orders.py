@@ -333,7 +333,7 @@ def _place(placer, cycles):
     )
     for occurrence in occurrences:
         placer._place_one(occurrence)
-    placer._tell_hubs(occurrences)
+    placer.env["ofn.hub.summary"].send("placement", occurrences)
 
 
 def _backdate(cycles):

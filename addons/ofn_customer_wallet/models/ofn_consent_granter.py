@@ -73,10 +73,9 @@ class OfnConsentGranter(models.AbstractModel):
         )
 
     def _consent(self, partner, hub):
-        Consent = self.env["ofn.wallet.consent"].sudo()
-        return Consent.search(
-            [("partner_id", "=", partner.id), ("company_id", "=", hub.id)]
-        ) or Consent.create({"partner_id": partner.id, "company_id": hub.id})
+        return partner._ofn_consent_for(hub) or self.env["ofn.wallet.consent"].sudo().create(
+            {"partner_id": partner.id, "company_id": hub.id}
+        )
 
     def _follow(self, consent, intent):
         status = intent["status"]

@@ -49,3 +49,9 @@ class ResPartner(models.Model):
 
     def _ofn_default_card(self):
         return self.commercial_partner_id.sudo().ofn_wallet_card_ids.filtered("ofn_is_default")[:1]
+
+    def _ofn_consent_for(self, hub):
+        """The customer's consent for ``hub`` (one per customer and hub), whatever its state;
+        empty when they never allowed it."""
+        partner = self.commercial_partner_id.sudo()
+        return partner.ofn_consent_ids.filtered(lambda consent: consent.company_id == hub)[:1]

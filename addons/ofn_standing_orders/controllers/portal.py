@@ -11,6 +11,8 @@ from odoo.http import request
 
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
+from ..models.ofn_occurrence_lock import local_time
+
 PAGE = "/my/standing_orders"
 
 # the cycles shown per standing order: the coming ones (not closed), then the last closed ones
@@ -259,10 +261,7 @@ class StandingOrderPortal(CustomerPortal):
 
     def _local(self, moment):
         """A UTC datetime as the customer reads it."""
-        local = fields.Datetime.context_timestamp(
-            request.env["res.users"].with_context(tz=self._customer_tz()), moment
-        )
-        return local.strftime("%Y-%m-%d %H:%M")
+        return local_time(request.env["res.users"].with_context(tz=self._customer_tz()), moment)
 
     def _standing_orders_back(self, message=None, error=None):
         query = {k: v for k, v in (("message", message), ("error", error)) if v}

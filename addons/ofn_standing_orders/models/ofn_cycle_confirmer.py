@@ -1,5 +1,7 @@
 from odoo import _, api, fields, models
 
+from .ofn_occurrence_runner import CYCLE_CLOSES_AT
+
 
 class OfnCycleConfirmer(models.AbstractModel):
     """Confirms the orders of closed cycles (OFN's SubscriptionConfirmJob): each placed
@@ -13,22 +15,12 @@ class OfnCycleConfirmer(models.AbstractModel):
     @api.model
     def confirm(self, commit=False):
         """Returns the occurrences confirmed or charged by this run."""
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT o.id FROM ofn_standing_order_occurrence o
-                 JOIN ofn_order_cycle c ON c.id = o.cycle_id
-                WHERE o.state = 'placed' AND c.closes_at <= %s
-                ORDER BY c.closes_at, o.id""",
-            [now],
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
         stuck = []
         confirmed = self.env["ofn.occurrence.runner"].run(
-            ids,
             """o.state = 'placed' AND EXISTS (SELECT 1 FROM ofn_order_cycle c
                                                 WHERE c.id = o.cycle_id AND c.closes_at <= %s)""",
-            [now],
+            [fields.Datetime.now()],
+            f"{CYCLE_CLOSES_AT}, o.id",
             self._confirm_one,
             commit=commit,
             on_error=lambda occurrence, error: self._stuck(occurrence, error, stuck),

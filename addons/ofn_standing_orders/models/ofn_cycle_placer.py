@@ -3,7 +3,18 @@ import logging
 from odoo import _, api, fields, models
 from odoo.tools import float_compare, float_is_zero, float_round
 
+from .ofn_occurrence_lock import local_time
+from .ofn_occurrence_runner import CYCLE_CLOSES_AT as _CLOSES_AT
+
 _logger = logging.getLogger(__name__)
+
+# an occurrence to place (row ``o``): planned, of an active standing order, in an open cycle;
+# parameters: now, now
+_PLACEABLE = """o.state = 'planned' AND o.sale_order_id IS NULL
+    AND EXISTS (SELECT 1 FROM ofn_order_cycle c
+                 WHERE c.id = o.cycle_id AND c.opens_at <= %s AND c.closes_at > %s)
+    AND EXISTS (SELECT 1 FROM ofn_standing_order s
+                 WHERE s.id = o.standing_order_id AND s.status = 'active')"""
 
 
 class OfnCyclePlacer(models.AbstractModel):
@@ -17,32 +28,20 @@ class OfnCyclePlacer(models.AbstractModel):
     _description = "Place the orders of open order cycles"
 
     @api.model
-    def place(self):
+    def place(self, commit=False):
         """Returns the occurrences handled (placed or found empty)."""
         now = fields.Datetime.now()
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT o.id FROM ofn_standing_order_occurrence o
-                 JOIN ofn_order_cycle c ON c.id = o.cycle_id
-                 JOIN ofn_standing_order s ON s.id = o.standing_order_id
-                WHERE o.state = 'planned' AND o.sale_order_id IS NULL AND s.status = 'active'
-                  AND c.opens_at <= %s AND c.closes_at > %s
-                ORDER BY c.closes_at, o.standing_order_id, o.id
-                  FOR UPDATE OF o SKIP LOCKED""",
-            [now, now],
-        )
-        occurrences = (
-            self.env["ofn.standing.order.occurrence"]
-            .sudo()
-            .browse([row[0] for row in self.env.cr.fetchall()])
-        )
         # what is still free of each stored product as this run places orders: the oldest
         # standing orders are served first
         stock = {}
-        for occurrence in occurrences:
-            with self.env.cr.savepoint():
-                self._place_one(occurrence, stock)
-        self._tell_hubs(occurrences)
+        occurrences = self.env["ofn.occurrence.runner"].run(
+            _PLACEABLE,
+            [now, now],
+            f"{_CLOSES_AT}, o.standing_order_id, o.id",
+            lambda occurrence: self._place_one(occurrence, stock),
+            commit=commit,
+        )
+        self.env["ofn.hub.summary"].send("placement", occurrences)
         return occurrences
 
     def _place_one(self, occurrence, stock=None):
@@ -51,9 +50,11 @@ class OfnCyclePlacer(models.AbstractModel):
         if standing.end_date and occurrence.cycle_id.opens_at.date() > standing.end_date:
             return
         stock = {} if stock is None else stock
-        quantities, changes = self._quantities(standing, stock)
+        taken = dict(stock)  # the run's stock changes only once this order is through
+        quantities, changes = self._quantities(standing, taken)
         if not quantities:
             occurrence.write({"state": "empty", "change_note": "; ".join(changes) or False})
+            stock.update(taken)
             _logger.info(
                 "Standing order %s: nothing to order in cycle %s",
                 standing.id,
@@ -80,6 +81,7 @@ class OfnCyclePlacer(models.AbstractModel):
         )
         note = "; ".join(changes) or False
         occurrence.write({"sale_order_id": order.id, "state": "placed", "change_note": note})
+        stock.update(taken)
         self._tell_customer(occurrence, order, changes)
 
     @api.model
@@ -140,7 +142,7 @@ class OfnCyclePlacer(models.AbstractModel):
         return stock[product.id]
 
     def _tell_customer(self, occurrence, order, changes):
-        closes = fields.Datetime.context_timestamp(
+        closes = local_time(
             self.with_context(tz=order.partner_id.tz or self.env.context.get("tz")),
             occurrence.cycle_id.closes_at,
         )
@@ -150,7 +152,7 @@ class OfnCyclePlacer(models.AbstractModel):
                 "change quantities or skip this cycle until %(closes)s.",
                 order=order.name,
                 hub=order.company_id.name,
-                closes=closes.strftime("%Y-%m-%d %H:%M"),
+                closes=closes,
             )
         ]
         if changes:
@@ -164,10 +166,6 @@ class OfnCyclePlacer(models.AbstractModel):
             more_links=[("/my/standing_orders", _("Change quantities or skip this cycle"))],
         )
 
-    def _tell_hubs(self, occurrences):
-        """One summary per hub to its managers: what was placed, and what was not."""
-        return self.env["ofn.hub.summary"].send("placement", occurrences)
-
     @api.model
     def _cron_place(self):
-        self.place()
+        self.place(commit=True)

@@ -19,11 +19,9 @@ class OfnHubSummary(models.AbstractModel):
             "confirmation": _("Standing orders confirmed for %(hub)s"),
             "retry": _("Standing order payments tried again for %(hub)s"),
         }
-        manager_group = self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
         messages = self.env["mail.message"]
         for hub in occurrences.company_id:
             done = occurrences.filtered(lambda o, hub=hub: o.company_id == hub)
-            managers = manager_group.users.filtered(lambda u, hub=hub: hub in u.company_ids)
             body = Markup("<p>%s</p>") % self._counts(done)
             for title, problems in self._problems(done):
                 body += Markup("<p><b>%s</b></p><ul>%s</ul>") % (
@@ -33,7 +31,7 @@ class OfnHubSummary(models.AbstractModel):
             messages |= hub.partner_id.sudo().message_notify(
                 body=body,
                 subject=titles[run] % {"hub": hub.name},
-                partner_ids=managers.partner_id.ids,
+                partner_ids=hub._ofn_managers().partner_id.ids,
             )
         return messages
 

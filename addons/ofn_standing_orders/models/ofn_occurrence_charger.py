@@ -33,18 +33,10 @@ class OfnOccurrenceCharger(models.AbstractModel):
     def charge_due(self, state, commit=False):
         """Charges the occurrences in ``state`` (``confirmed``: first attempt, ``failed``: a
         retry) whose attempt is due. Returns the occurrences tried."""
-        now = fields.Datetime.now()
-        self.env.flush_all()
-        self.env.cr.execute(
-            f"SELECT o.id FROM ofn_standing_order_occurrence o WHERE {_DUE} "
-            "ORDER BY o.next_charge_at, o.id",
-            [state, now],
-        )
-        ids = [row[0] for row in self.env.cr.fetchall()]
         return self.env["ofn.occurrence.runner"].run(
-            ids,
             _DUE,
-            [state, now],
+            [state, fields.Datetime.now()],
+            "o.next_charge_at, o.id",
             self._charge_one,
             commit=commit,
         )
@@ -52,8 +44,10 @@ class OfnOccurrenceCharger(models.AbstractModel):
     # ------------------------------------------------------------------ one attempt
     def _charge_one(self, occurrence):
         invoice = occurrence.invoice_id
-        # credit granted since the last attempt pays first
-        self.env["ofn.credit.applier"].apply(invoice)
+        # the confirmation applied the credit before the first attempt; credit granted since
+        # then pays before a retry
+        if occurrence.charge_attempts:
+            self.env["ofn.credit.applier"].apply(invoice)
         if invoice.currency_id.is_zero(invoice.amount_residual):
             self._paid(occurrence)
             return
@@ -66,7 +60,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
         if not token:
             self._fail(occurrence, reason, message)
             return
-        self._ensure_payment_method_line(token.provider_id)
+        token.provider_id._ofn_ensure_payment_method_line()
         tx = (
             self.env["payment.transaction"]
             .sudo()
@@ -97,21 +91,6 @@ class OfnOccurrenceCharger(models.AbstractModel):
             return
         self._after_charge(occurrence, tx)
 
-    def _ensure_payment_method_line(self, provider):
-        """account_payment books a provider's payments through its journal's payment method
-        line, made the first time the provider's journal is read: two runs charging a hub's
-        first orders at once would make two, and no payment could be booked. The provider's
-        row is updated first, so that the second run collides and is replayed, and finds it."""
-        provider = provider.sudo()
-        lines = self.env["account.payment.method.line"].sudo()
-        if not lines.search_count([("payment_provider_id", "=", provider.id)], limit=1):
-            self.env.cr.execute(
-                "UPDATE payment_provider SET write_date = write_date WHERE id = %s", [provider.id]
-            )
-            provider.invalidate_recordset(["journal_id"])
-            _journal = provider.journal_id  # its computation makes the line
-            lines.flush_model()
-
     def _after_charge(self, occurrence, tx):
         if tx.state == "done":
             tx._post_process()  # pays the invoice, and the occurrence follows
@@ -129,22 +108,14 @@ class OfnOccurrenceCharger(models.AbstractModel):
                 "hub_disconnected",
                 _("%(hub)s's Stripe account is not connected.", hub=hub.name),
             )
-        consent = (
-            self.env["ofn.wallet.consent"]
-            .sudo()
-            .search(
-                [("partner_id", "=", customer.id), ("company_id", "=", hub.id)],
-                order="id desc",
-                limit=1,
+        consent = customer._ofn_consent_for(hub)
+        if consent.card_id and not (consent.card_id.active and consent.hub_token_id.active):
+            return (
+                None,
+                "card_deleted",
+                _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
             )
-        )
         if consent.state != "active":
-            if consent.card_id and not consent.card_id.active:
-                return (
-                    None,
-                    "card_deleted",
-                    _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
-                )
             return (
                 None,
                 "no_consent",
@@ -154,14 +125,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
                     hub=hub.name,
                 ),
             )
-        token = consent.hub_token_id
-        if not token.active or not consent.card_id.active:
-            return (
-                None,
-                "card_deleted",
-                _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
-            )
-        return token, None, None
+        return consent.hub_token_id, None, None
 
     # ------------------------------------------------------------------ outcomes
     @api.model
@@ -306,9 +270,7 @@ class OfnOccurrenceCharger(models.AbstractModel):
     def _flag_for_hub(self, occurrence):
         """After the last attempt: a to-do on the order for the hub's managers."""
         order = occurrence.sale_order_id
-        managers = self.env.ref("ofn_stripe_connect.group_ofn_hub_manager").users.filtered(
-            lambda user: occurrence.company_id in user.company_ids
-        )
+        managers = occurrence.company_id._ofn_managers()
         user = order.user_id if order.user_id in managers else managers[:1]
         if user:
             order.sudo().activity_schedule(

@@ -42,7 +42,7 @@ def lock_before_closing(occurrence, states):
         raise UserError(
             _(
                 "This cycle closed on %(closes)s: your order can no longer be changed.",
-                closes=_local_time(occurrence, closes_at),
+                closes=local_time(occurrence, closes_at),
             )
         )
     if state not in states:
@@ -53,6 +53,6 @@ def lock_before_closing(occurrence, states):
     return occurrence
 
 
-def _local_time(record, moment):
+def local_time(record, moment):
     """``moment`` (UTC) as the customer reads it, in their time zone."""
     return fields.Datetime.context_timestamp(record, moment).strftime("%Y-%m-%d %H:%M")

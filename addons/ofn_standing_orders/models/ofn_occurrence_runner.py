@@ -12,6 +12,9 @@ _logger = logging.getLogger(__name__)
 # tried again from scratch this many times, in its own transaction
 _RETRIES_ON_CONFLICT = 5
 
+# to order occurrences (row ``o``) by the closing of their cycle
+CYCLE_CLOSES_AT = "(SELECT c.closes_at FROM ofn_order_cycle c WHERE c.id = o.cycle_id)"
+
 
 class OfnOccurrenceRunner(models.AbstractModel):
     """Runs a business act on occurrences one by one, each in its own unit of work: the row is
@@ -25,10 +28,18 @@ class OfnOccurrenceRunner(models.AbstractModel):
     _description = "Run a business act per standing order occurrence"
 
     @api.model
-    def run(self, occurrence_ids, where, params, act, commit=False, on_error=None):
-        """``where`` is SQL over the occurrence row ``o`` with ``params``; ``act(occurrence)``
-        does the work; ``on_error(occurrence, error)``, when given, records a failure of it
-        (after the rollback of the act). Returns the occurrences acted on."""
+    def run(self, where, params, order_by, act, commit=False, on_error=None):
+        """Acts on the occurrences matching ``where`` (SQL over the occurrence row ``o``, with
+        ``params``), in the order of ``order_by``, each checked against ``where`` again under
+        its lock. ``act(occurrence)`` does the work; ``on_error(occurrence, error)``, when given,
+        records a failure of it (after the rollback of the act). Returns the occurrences acted
+        on."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"SELECT o.id FROM ofn_standing_order_occurrence o WHERE {where} ORDER BY {order_by}",
+            params,
+        )
+        occurrence_ids = [row[0] for row in self.env.cr.fetchall()]
         done_ids = []
         for occurrence_id in occurrence_ids:
             for attempt in range(1, _RETRIES_ON_CONFLICT + 2):

@@ -64,9 +64,7 @@ class OfnStandingOrder(models.Model):
         """Paying by card needs the customer's consent for this hub, with a default card."""
         for order in self.filtered(lambda o: o.payment_mode == "card"):
             customer = order.partner_id.commercial_partner_id.sudo()
-            consent = customer.ofn_consent_ids.filtered(
-                lambda c, hub=order.company_id: c.company_id == hub and c.state == "active"
-            )
+            consent = customer._ofn_consent_for(order.company_id)
             if not customer._ofn_default_card():
                 raise ValidationError(
                     _(
@@ -75,7 +73,7 @@ class OfnStandingOrder(models.Model):
                         customer=customer.name,
                     )
                 )
-            if not consent:
+            if consent.state != "active":
                 raise ValidationError(
                     _(
                         "%(customer)s has not allowed %(hub)s to charge their card: choose “Pay on "

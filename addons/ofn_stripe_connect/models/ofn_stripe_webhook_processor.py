@@ -78,11 +78,7 @@ class OfnStripeWebhookProcessor(models.AbstractModel):
     def _notify_managers(self, account):
         """Tell the hub's managers that its card payments stopped (inbox or email)."""
         hub = account.company_id
-        managers = (
-            self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
-            .sudo()
-            .users.filtered(lambda user: hub in user.company_ids and not user.share)
-        )
+        managers = hub._ofn_managers()
         if not managers:
             return
         hub.partner_id.sudo().message_notify(

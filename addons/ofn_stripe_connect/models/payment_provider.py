@@ -90,10 +90,25 @@ class PaymentProvider(models.Model):
                 provider.state = "disabled"
             elif can_charge and enable and self.env["res.config.settings"]._ofn_connect_enabled():
                 provider.write({"state": "enabled", "is_published": True})
-                # account_payment makes the journal's payment method line of the provider when
-                # its journal is first computed: now, rather than by two first payments at once
-                provider.invalidate_recordset(["journal_id"])
-                _journal = provider.journal_id
+                provider._ofn_ensure_payment_method_line()
+
+    def _ofn_ensure_payment_method_line(self):
+        """account_payment books a provider's payments through its journal's payment method
+        line, which it makes the first time the provider's journal is computed: two first
+        payments at once would make two, and no payment could be booked. It is made here, once:
+        at connection, and before any charge of a hub whose chart of accounts came later. The
+        provider's row is updated first, so that a concurrent transaction doing the same
+        collides (and is replayed) instead of making a second line."""
+        lines = self.env["account.payment.method.line"].sudo()
+        for provider in self.sudo():
+            if lines.search_count([("payment_provider_id", "=", provider.id)], limit=1):
+                continue
+            self.env.cr.execute(
+                "UPDATE payment_provider SET write_date = write_date WHERE id = %s", [provider.id]
+            )
+            provider.invalidate_recordset(["journal_id"])
+            _journal = provider.journal_id  # its computation makes the line
+            lines.flush_model()
 
     # ------------------------------------------------------------------ payment_stripe hooks
     def _stripe_has_connected_account(self):

@@ -52,6 +52,16 @@ class ResCompany(models.Model):
             company.ofn_oauth_available = oauth
             company.ofn_can_manage_stripe = company._ofn_user_manages()
 
+    def _ofn_managers(self):
+        """The hub's managers: the internal users of the hub manager group who belong to it
+        (those told about its Stripe connection and its standing orders)."""
+        self.ensure_one()
+        return (
+            self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
+            .sudo()
+            .users.filtered(lambda user: self in user.company_ids and not user.share)
+        )
+
     # ------------------------------------------------------------------ who may connect
     def _ofn_user_manages(self, user=None):
         """Platform admins, and the hub's managers (members of the company), manage its Stripe."""
