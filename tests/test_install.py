@@ -1,4 +1,4 @@
-"""The three addons install together and form one product (DESIGN.md §1)."""
+"""The three addons install together and form one product (docs/ARCHITECTURE.md §1)."""
 
 import ast
 from pathlib import Path
@@ -10,7 +10,7 @@ OFN_MODULES = ["ofn_stripe_connect", "ofn_customer_wallet", "ofn_standing_orders
 DEPENDS = {
     "ofn_stripe_connect": {"payment_stripe", "account_payment"},
     "ofn_customer_wallet": {"ofn_stripe_connect", "portal"},
-    # sale_stock beyond DESIGN.md §1: placement caps quantities by the hub's stock, and a hub's
+    # sale_stock beyond docs/ARCHITECTURE.md §1: placement caps quantities by the hub's stock, and a hub's
     # orders ship from its warehouse (issue 5)
     "ofn_standing_orders": {"ofn_customer_wallet", "sale_management", "sale_stock"},
 }

@@ -1,4 +1,4 @@
-"""Constants of the platform's Stripe integration (DESIGN.md §3)."""
+"""Constants of the platform's Stripe integration (docs/ARCHITECTURE.md §3)."""
 
 import re
 
@@ -38,8 +38,6 @@ PARAM_ONBOARDING_ACCOUNT_TYPE = "ofn_stripe_connect.onboarding_account_type"
 # (payment_stripe.const.API_VERSION, 2019-05-16) wherever they are routed.
 STRIPE_MAX_NETWORK_RETRIES = 2
 
-# POSTs that move money: the gateway refuses them without an idempotency key.
-MONEY_MOVING_PATHS = ("/v1/payment_intents", "/v1/refunds", "/v1/payouts", "/v1/charges")
 
 # Webhooks older than this (seconds) are refused (Stripe's default tolerance).
 WEBHOOK_TOLERANCE_SECONDS = 300

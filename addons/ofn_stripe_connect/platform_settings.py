@@ -1,4 +1,4 @@
-"""Read the platform's Stripe settings (DESIGN.md §3).
+"""Read the platform's Stripe settings (docs/ARCHITECTURE.md §3).
 
 The environment wins; an ``[options]`` key of the same name in lower case in odoo.conf is the
 fallback; then the documented default. Nothing here touches the database, and values are never
@@ -42,6 +42,12 @@ def settings_status():
         name: {"present": has_setting(name), "secret": name in SECRET_SETTINGS}
         for name in SETTING_DEFAULTS
     }
+
+
+def platform_livemode():
+    """Whether the platform works in live mode: its secret key is a live one. Stripe's Account
+    object carries no ``livemode``; the key (or an OAuth token response) says it."""
+    return (get_setting("OFN_STRIPE_SECRET_KEY") or "").startswith(("sk_live_", "rk_live_"))
 
 
 def api_base():

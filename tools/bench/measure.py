@@ -1,7 +1,8 @@
 """What a phase of the benchmark costs: wall seconds, CPU seconds of the Odoo process, SQL
 statements (every cursor of the process) and HTTP calls to Stripe (every request sent to the
 Stripe API base, whoever sends it: the gateway's SDK client, payment_stripe through the gateway,
-anything else; a network retry counts as a call)."""
+anything else; a network retry counts as a call), and the HTTP connections they came over (the
+sandbox counts the distinct client connections of its API requests)."""
 
 import cProfile
 import os
@@ -31,7 +32,7 @@ class StripeCallCounter:
         counter = self
 
         def send(adapter, request, *args, **kwargs):
-            if request.url.startswith(counter.base_url + "/"):
+            if request.url.startswith((counter.base_url + "/v1/", counter.base_url + "/oauth/")):
                 counter.calls[counter.endpoint(request.method, request.url)] += 1
             return original(adapter, request, *args, **kwargs)
 
@@ -51,6 +52,13 @@ class StripeCallCounter:
     def total(self):
         return sum(self.calls.values())
 
+    def connections(self):
+        """The client connections the sandbox has seen API requests come over (since its last
+        reset): a client that keeps its connections alive opens a few, whatever the calls."""
+        stats = requests.get(self.base_url + "/_sandbox/stats", timeout=10)
+        stats.raise_for_status()
+        return stats.json()["connections"]
+
 
 @dataclass
 class Phase:
@@ -61,6 +69,7 @@ class Phase:
     sql: int = 0
     stripe_calls: int = 0
     stripe_endpoints: Counter = field(default_factory=Counter)
+    stripe_connections: int = 0
     emails: int = None
     unit: str = "order"
 
@@ -96,6 +105,7 @@ class _Measuring:
 
     def __enter__(self):
         self._stripe_before = self.meter.stripe.calls.copy()
+        self._connections_before = self.meter.stripe.connections()
         self._emails_before = self.meter.emails()
         self._sql_before = odoo.sql_db.sql_counter
         self._profiler = cProfile.Profile() if self.meter.profile_dir else None
@@ -116,6 +126,7 @@ class _Measuring:
         phase.sql = odoo.sql_db.sql_counter - self._sql_before
         phase.stripe_endpoints = self.meter.stripe.calls - self._stripe_before
         phase.stripe_calls = sum(phase.stripe_endpoints.values())
+        phase.stripe_connections = self.meter.stripe.connections() - self._connections_before
         if self._emails_before is not None:
             phase.emails = self.meter.emails() - self._emails_before
         if exc_type is None:

@@ -1,4 +1,4 @@
-"""The cycle-close benchmark (DESIGN.md §6), run by ``make bench`` inside ``odoo shell``.
+"""The cycle-close benchmark (docs/ARCHITECTURE.md §6), run by ``make bench`` inside ``odoo shell``.
 
 Setup (not timed, committed): E hubs with the generic chart of accounts in EUR, each connected to
 the Stripe sandbox through Connect OAuth, with a manager and a weekly schedule; N portal customers
@@ -355,6 +355,11 @@ def render(params, ours, theirs, summary):
     for phase in ours:
         if phase.stripe_calls:
             lines.append(f"Stripe calls in {phase.name}: {report.endpoints(phase)}")
+            lines.append(
+                f"HTTP connections opened to Stripe in {phase.name}: "
+                f"{phase.stripe_connections} for {phase.stripe_calls} calls, "
+                f"{100 * phase.stripe_connections / phase.stripe_calls:.1f} per 100 calls"
+            )
     emails = [f"{phase.name} {phase.emails}" for phase in ours if phase.emails is not None]
     if emails:
         lines.append("e-mails sent (SMTP sink): " + ", ".join(emails))

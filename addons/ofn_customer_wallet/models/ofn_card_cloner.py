@@ -44,19 +44,17 @@ class OfnCardCloner(models.AbstractModel):
         customer = self._hub_customer(card, provider, account)
         method = self._find_by_fingerprint(card, customer, account)
         if not method:
-            method = gateway.request(
-                "post",
-                "/v1/payment_methods",
+            # one clone per wallet card and hub account: the key is theirs
+            method = gateway.create_payment_method(
                 {"customer": card.provider_ref, "payment_method": card.stripe_payment_method},
                 account=account,
-                idempotency_key=f"ofn-clone-{card.stripe_payment_method}-{account}",
+                idempotency_key=gateway.idempotency_key(f"card-clone-{account}", card.id),
             )
-            method = gateway.request(
-                "post",
-                f"/v1/payment_methods/{method['id']}/attach",
+            method = gateway.attach_payment_method(
+                method["id"],
                 {"customer": customer},
                 account=account,
-                idempotency_key=f"ofn-clone-attach-{card.stripe_payment_method}-{account}",
+                idempotency_key=gateway.idempotency_key(f"card-clone-attach-{account}", card.id),
             )
         _logger.info("Wallet card %s cloned to Stripe account %s", card.id, account)
         return (
@@ -100,19 +98,14 @@ class OfnCardCloner(models.AbstractModel):
         )
         if earlier:
             return earlier.provider_ref
-        return card.partner_id._ofn_create_stripe_customer(
-            idempotency_key=f"ofn-hub-customer-{card.partner_id.id}-{account}", account=account
-        )
+        return card.partner_id._ofn_create_stripe_customer(account=account)
 
     def _find_by_fingerprint(self, card, customer, account):
         """A card with the same fingerprint already attached to the customer on the hub."""
         if not card.ofn_card_fingerprint:
             return None
-        methods = self.env["ofn.stripe.gateway"].request(
-            "get",
-            f"/v1/customers/{customer}/payment_methods",
-            {"type": "card", "limit": 100},
-            account=account,
+        methods = self.env["ofn.stripe.gateway"].list_customer_payment_methods(
+            customer, {"type": "card", "limit": 100}, account=account
         )
         for method in methods.get("data", []):
             if (method.get("card") or {}).get("fingerprint") == card.ofn_card_fingerprint:

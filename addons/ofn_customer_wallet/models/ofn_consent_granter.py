@@ -1,9 +1,12 @@
-import uuid
+from typing import TYPE_CHECKING
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+
+if TYPE_CHECKING:
+    from stripe.params import SetupIntentCreateParams
 
 
 class OfnConsentGranter(models.AbstractModel):
@@ -28,23 +31,32 @@ class OfnConsentGranter(models.AbstractModel):
         if account.state != "connected":
             raise UserError(_("%(hub)s does not take card payments.", hub=hub.name))
         consent = self._consent(partner, hub)
-        consent.write({"card_id": card.id, "state": "pending", "reason": False})
+        consent.write(
+            {
+                "card_id": card.id,
+                "state": "pending",
+                "reason": False,
+                "grant_attempts": consent.grant_attempts + 1,
+            }
+        )
+        gateway = self.env["ofn.stripe.gateway"]
         try:
             clone = self.env["ofn.card.cloner"].clone_for(card, account)
             consent.hub_token_id = clone
-            intent = self.env["ofn.stripe.gateway"].request(
-                "post",
-                "/v1/setup_intents",
-                {
-                    "customer": clone.provider_ref,
-                    "payment_method": clone.stripe_payment_method,
-                    "usage": "off_session",
-                    "payment_method_types": ["card"],
-                    "confirm": True,
-                    "metadata": {"odoo_consent_id": consent.id},
-                },
+            params: SetupIntentCreateParams = {
+                "customer": clone.provider_ref,
+                "payment_method": clone.stripe_payment_method,
+                "usage": "off_session",
+                "allowed_payment_method_types": ["card"],
+                "confirm": True,
+                "metadata": {"odoo_consent_id": str(consent.id)},
+            }
+            intent = gateway.create_setup_intent(
+                params,
                 account=account.stripe_account_id,
-                idempotency_key=f"ofn-consent-{consent.id}-{uuid.uuid4()}",
+                idempotency_key=gateway.idempotency_key(
+                    "consent", consent.id, consent.grant_attempts
+                ),
             )
         except StripeGatewayError as error:  # declined by the bank, or the hub unreachable
             consent.write({"state": "failed", "reason": error.args[0]})
@@ -58,9 +70,8 @@ class OfnConsentGranter(models.AbstractModel):
         consent = consent.sudo()
         if consent.state != "pending" or not consent.setup_intent_id:
             return consent.state
-        intent = self.env["ofn.stripe.gateway"].request(
-            "get",
-            f"/v1/setup_intents/{consent.setup_intent_id}",
+        intent = self.env["ofn.stripe.gateway"].retrieve_setup_intent(
+            consent.setup_intent_id,
             account=consent.company_id.sudo().ofn_stripe_account_id.stripe_account_id,
         )
         self._follow(consent, intent)

@@ -20,17 +20,15 @@ class OfnWalletCardRemover(models.AbstractModel):
         card = card.sudo()
         gateway = self.env["ofn.stripe.gateway"]
         try:
-            gateway.request("post", f"/v1/payment_methods/{card.stripe_payment_method}/detach")
+            gateway.detach_payment_method(card.stripe_payment_method)
         except StripeGatewayError as error:
             if error.http_status != 404 and error.code != "resource_missing":
                 raise
         for clone in card.ofn_clone_ids.filtered("active"):
             account = clone.provider_id.ofn_stripe_account_id
             try:
-                gateway.request(
-                    "post",
-                    f"/v1/payment_methods/{clone.stripe_payment_method}/detach",
-                    account=account.stripe_account_id,
+                gateway.detach_payment_method(
+                    clone.stripe_payment_method, account=account.stripe_account_id
                 )
             except StripeGatewayError as error:
                 # the hub disconnected, or the card is already gone there: archived anyway

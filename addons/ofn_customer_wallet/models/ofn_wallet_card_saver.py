@@ -1,5 +1,10 @@
+from typing import TYPE_CHECKING
+
 from odoo import _, api, models
 from odoo.exceptions import AccessError, UserError
+
+if TYPE_CHECKING:
+    from stripe.params import SetupIntentCreateParams
 
 
 class OfnWalletCardSaver(models.AbstractModel):
@@ -14,15 +19,20 @@ class OfnWalletCardSaver(models.AbstractModel):
     def start(self, partner):
         """Create the SetupIntent; returns what Stripe.js needs (client secret, publishable key)."""
         partner = partner.commercial_partner_id
-        intent = self.env["ofn.stripe.gateway"].request(
-            "post",
-            "/v1/setup_intents",
-            {
-                "customer": partner._ofn_platform_customer(),
-                "usage": "off_session",
-                "payment_method_types": ["card"],
-                "metadata": {"odoo_partner_id": partner.id},
-            },
+        customer = partner._ofn_platform_customer()
+        partner.sudo().ofn_card_setup_attempts += 1
+        gateway = self.env["ofn.stripe.gateway"]
+        params: SetupIntentCreateParams = {
+            "customer": customer,
+            "usage": "off_session",
+            "allowed_payment_method_types": ["card"],
+            "metadata": {"odoo_partner_id": str(partner.id)},
+        }
+        intent = gateway.create_setup_intent(
+            params,
+            idempotency_key=gateway.idempotency_key(
+                "wallet-card", partner.id, partner.sudo().ofn_card_setup_attempts
+            ),
         )
         return {"setup_intent": intent["id"], "client_secret": intent["client_secret"]}
 
@@ -31,13 +41,13 @@ class OfnWalletCardSaver(models.AbstractModel):
         """Store the card of a succeeded SetupIntent of ``partner``; returns the wallet card."""
         partner = partner.commercial_partner_id
         gateway = self.env["ofn.stripe.gateway"]
-        intent = gateway.request("get", f"/v1/setup_intents/{setup_intent_id}")
+        intent = gateway.retrieve_setup_intent(setup_intent_id)
         if intent.get("customer") != partner.sudo().ofn_stripe_customer_id:
             raise AccessError(_("This card setup belongs to another customer."))
         if intent["status"] != "succeeded":
             error = (intent.get("last_setup_error") or {}).get("message")
             raise UserError(error or _("The card was not confirmed: it was not saved."))
-        method = gateway.request("get", f"/v1/payment_methods/{intent['payment_method']}")
+        method = gateway.retrieve_payment_method(intent["payment_method"])
         Token = self.env["payment.token"].sudo()
         card = Token.search([("stripe_payment_method", "=", method["id"])], limit=1)
         if card:

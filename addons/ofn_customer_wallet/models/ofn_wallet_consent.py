@@ -30,6 +30,12 @@ class OfnWalletConsent(models.Model):
     granted_at = fields.Datetime(readonly=True)
     revoked_at = fields.Datetime(readonly=True)
     reason = fields.Char(readonly=True, help="Why the consent failed or was revoked.")
+    grant_attempts = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="How many times the consent was asked for: each attempt has its own Stripe "
+        "idempotency key.",
+    )
 
     _sql_constraints = [
         (

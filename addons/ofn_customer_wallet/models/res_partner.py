@@ -1,4 +1,9 @@
+from typing import TYPE_CHECKING
+
 from odoo import fields, models
+
+if TYPE_CHECKING:
+    from stripe.params import CustomerCreateParams
 
 
 class ResPartner(models.Model):
@@ -17,6 +22,12 @@ class ResPartner(models.Model):
         domain=[("ofn_is_wallet_card", "=", True)],
     )
     ofn_consent_ids = fields.One2many("ofn.wallet.consent", "partner_id", string="Hub consents")
+    ofn_card_setup_attempts = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="How many times the customer started saving a card: each attempt has its own "
+        "Stripe idempotency key.",
+    )
 
     def _ofn_platform_customer(self):
         """The platform Stripe Customer of the commercial partner: created on first need, then
@@ -26,24 +37,24 @@ class ResPartner(models.Model):
             self.env.cr.execute("SELECT id FROM res_partner WHERE id = %s FOR UPDATE", [partner.id])
             partner.invalidate_recordset(["ofn_stripe_customer_id"])
         if not partner.ofn_stripe_customer_id:
-            partner.ofn_stripe_customer_id = partner._ofn_create_stripe_customer(
-                idempotency_key=f"ofn-customer-{self.env.cr.dbname}-{partner.id}"
-            )
+            partner.ofn_stripe_customer_id = partner._ofn_create_stripe_customer()
         return partner.ofn_stripe_customer_id
 
-    def _ofn_create_stripe_customer(self, idempotency_key, account=None):
-        """A Stripe Customer for this partner on the platform (or on the hub ``account``)."""
+    def _ofn_create_stripe_customer(self, account=None):
+        """A Stripe Customer for this partner on the platform (or on the hub ``account``): one
+        per partner and account, so its idempotency key is the partner's and the account's."""
         self.ensure_one()
-        customer = self.env["ofn.stripe.gateway"].request(
-            "post",
-            "/v1/customers",
-            {
-                "email": self.email or None,
-                "name": self.name,
-                "metadata": {"odoo_partner_id": self.id},
-            },
+        gateway = self.env["ofn.stripe.gateway"]
+        params: CustomerCreateParams = {
+            "name": self.name or "",
+            "metadata": {"odoo_partner_id": str(self.id)},
+        }
+        if self.email:
+            params["email"] = self.email
+        customer = gateway.create_customer(
+            params,
             account=account,
-            idempotency_key=idempotency_key,
+            idempotency_key=gateway.idempotency_key(f"customer-{account or 'platform'}", self.id),
         )
         return customer["id"]
 

@@ -15,7 +15,7 @@ class OfnCycleConfirmer(models.AbstractModel):
     @api.model
     def confirm(self, commit=False):
         """Returns the occurrences confirmed or charged by this run."""
-        stuck = []
+        stuck: list = []
         confirmed = self.env["ofn.occurrence.runner"].run(
             """o.state = 'placed' AND EXISTS (SELECT 1 FROM ofn_order_cycle c
                                                 WHERE c.id = o.cycle_id AND c.closes_at <= %s)""",

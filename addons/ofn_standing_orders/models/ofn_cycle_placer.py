@@ -33,7 +33,7 @@ class OfnCyclePlacer(models.AbstractModel):
         now = fields.Datetime.now()
         # what is still free of each stored product as this run places orders: the oldest
         # standing orders are served first
-        stock = {}
+        stock: dict[int, float] = {}
         occurrences = self.env["ofn.occurrence.runner"].run(
             _PLACEABLE,
             [now, now],

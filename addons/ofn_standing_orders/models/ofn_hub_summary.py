@@ -37,7 +37,7 @@ class OfnHubSummary(models.AbstractModel):
 
     def _counts(self, occurrences):
         states = dict(occurrences._fields["state"]._description_selection(self.env))
-        counted = {}
+        counted: dict[str, int] = {}
         for occurrence in occurrences:
             counted[occurrence.state] = counted.get(occurrence.state, 0) + 1
         return ", ".join(f"{states[state]}: {count}" for state, count in sorted(counted.items()))

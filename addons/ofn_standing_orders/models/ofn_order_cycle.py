@@ -62,7 +62,7 @@ class OfnOrderCycle(models.Model):
             "closed": [("closes_at", "<=", now)],
         }
         values = [value] if isinstance(value, str) else list(value)
-        domain = ["|"] * (len(values) - 1)
+        domain: list = ["|"] * (len(values) - 1)
         for state in values:
             domain += ["&", *domains[state]] if len(domains[state]) == 2 else domains[state]
         if operator in ("!=", "not in"):

@@ -1,7 +1,7 @@
-"""Hub managers connect their hub's Stripe account (DESIGN.md §3, public routes fixed)."""
+"""Hub managers connect their hub's Stripe account (docs/ARCHITECTURE.md §3, public routes fixed)."""
 
 import logging
-import uuid
+from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
@@ -11,6 +11,10 @@ from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
 
 from ..const import PARAM_ONBOARDING_ACCOUNT_TYPE
+from ..platform_settings import platform_livemode
+
+if TYPE_CHECKING:
+    from stripe.params import AccountCreateParams
 
 _logger = logging.getLogger(__name__)
 
@@ -113,31 +117,41 @@ class StripeConnectController(http.Controller):
                 .sudo()
                 .get_param(PARAM_ONBOARDING_ACCOUNT_TYPE, "express")
             )
-            created = gateway.request(
-                "post",
-                "/v1/accounts",
-                {
-                    "type": account_type,
-                    "country": company.country_id.code or None,
-                    "email": company.email or None,
-                    "business_profile": {"name": company.name},
-                    "metadata": {"odoo_company_id": company.id},
-                },
-                idempotency_key=f"ofn-account-{company.id}-{uuid.uuid4()}",
+            params: AccountCreateParams = {
+                "type": account_type,
+                "business_profile": {"name": company.name},
+                "metadata": {"odoo_company_id": str(company.id)},
+            }
+            if company.country_id.code:
+                params["country"] = company.country_id.code
+            if company.email:
+                params["email"] = company.email
+            # a new account per attempt (a hub whose earlier account was disconnected gets a
+            # new one); the same attempt sent again gets the same account
+            company.sudo().ofn_stripe_account_creations += 1
+            created = gateway.create_account(
+                params,
+                idempotency_key=gateway.idempotency_key(
+                    "account", company.id, company.sudo().ofn_stripe_account_creations
+                ),
             )
+            # Stripe's Account has no livemode: an account made with a live key is live
             account = request.env["ofn.stripe.connector"].connect(
-                company, created["id"], "account_link", livemode=created.get("livemode", False)
+                company, created["id"], "account_link", livemode=platform_livemode()
             )
         query = url_encode({"company_id": company.id})
-        link = gateway.request(
-            "post",
-            "/v1/account_links",
+        account.sudo().onboarding_links += 1
+        link = gateway.create_account_link(
             {
                 "account": account.stripe_account_id,
                 "type": "account_onboarding",
                 "return_url": f"{self._url(ONBOARDING_RETURN)}?{query}",
                 "refresh_url": f"{self._url(ONBOARDING_REFRESH)}?{query}",
             },
+            # an Account Link expires within minutes: every visit asks for a new one
+            idempotency_key=gateway.idempotency_key(
+                "account-link", account.id, account.sudo().onboarding_links
+            ),
         )
         return link["url"]
 

@@ -1,4 +1,4 @@
-"""Stripe's Connect webhook (DESIGN.md §3, public routes fixed): one endpoint for the events of
+"""Stripe's Connect webhook (docs/ARCHITECTURE.md §3, public routes fixed): one endpoint for the events of
 the connected accounts and of the platform."""
 
 import logging

@@ -1,7 +1,8 @@
-"""Brings a hub's Stripe money into Odoo: payouts and balance transactions (DESIGN.md §2)."""
+"""Brings a hub's Stripe money into Odoo: payouts and balance transactions (docs/ARCHITECTURE.md §2)."""
 
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from psycopg2 import errors as pg_errors
 
@@ -12,11 +13,13 @@ from odoo.addons.payment.utils import to_major_currency_units
 
 from .. import payout_const
 
+if TYPE_CHECKING:
+    from stripe.params import BalanceTransactionListParams
+
 _logger = logging.getLogger(__name__)
 
 # Objects per page of Stripe's list endpoints (100 is Stripe's maximum).
 PAGE_SIZE = 100
-BALANCE_TRANSACTIONS = "/v1/balance_transactions"
 
 
 class OfnPayoutSyncer(models.AbstractModel):
@@ -84,10 +87,10 @@ class OfnPayoutSyncer(models.AbstractModel):
         newest first); returns the newest creation time seen and the payouts' ids among them."""
         newest = account.ofn_balance_synced_until
         seen_payouts = []
-        params = {"expand": ["data.source"]}
+        params: BalanceTransactionListParams = {"expand": ["data.source"]}
         if account.ofn_balance_synced_until:
             params["created"] = {"gte": account.ofn_balance_synced_until}
-        for page in self._pages(account, BALANCE_TRANSACTIONS, params):
+        for page in self._balance_transaction_pages(account, params):
             self._upsert_lines(account, page)
             newest = max([newest] + [bt["created"] for bt in page])
             seen_payouts += [
@@ -112,26 +115,24 @@ class OfnPayoutSyncer(models.AbstractModel):
         )
         stripe_ids = list(dict.fromkeys(new_payout_ids + open_payouts.mapped("stripe_payout_id")))
         for stripe_id in stripe_ids:
-            data = self.env["ofn.stripe.gateway"].request(
-                "get",
-                f"/v1/payouts/{stripe_id}",
-                {"expand": ["destination"]},
-                account=account.stripe_account_id,
+            data = self.env["ofn.stripe.gateway"].retrieve_payout(
+                stripe_id, {"expand": ["destination"]}, account=account.stripe_account_id
             )
             payout = self._upsert_payout(account, data)
             if payout.status == "paid" and not payout.lines_synced:
-                params = {"payout": stripe_id, "expand": ["data.source"]}
-                for page in self._pages(account, BALANCE_TRANSACTIONS, params):
+                for page in self._balance_transaction_pages(
+                    account, {"payout": stripe_id, "expand": ["data.source"]}
+                ):
                     self._upsert_lines(account, page, payout=payout)
                 payout.lines_synced = True
 
     # ------------------------------------------------------------------ Stripe lists
-    def _pages(self, account, path, params):
-        """The pages of a Stripe list, followed with ``starting_after``."""
-        params = dict(params, limit=PAGE_SIZE)
+    def _balance_transaction_pages(self, account, params: "BalanceTransactionListParams"):
+        """The pages of the account's balance transactions, followed with ``starting_after``."""
+        params = {**params, "limit": PAGE_SIZE}  # a copy: the caller's stays as it is
         while True:
-            page = self.env["ofn.stripe.gateway"].request(
-                "get", path, params, account=account.stripe_account_id
+            page = self.env["ofn.stripe.gateway"].list_balance_transactions(
+                params, account=account.stripe_account_id
             )
             data = page.get("data") or []
             if data:
@@ -223,7 +224,7 @@ class OfnPayoutSyncer(models.AbstractModel):
         if not intent_id:
             intent_id = (
                 self.env["ofn.stripe.gateway"]
-                .request("get", f"/v1/charges/{charge_id}", account=account.stripe_account_id)
+                .retrieve_charge(charge_id, account=account.stripe_account_id)
                 .get("payment_intent")
             )
         return charge_id, intent_id or False

@@ -12,7 +12,7 @@ _logger = logging.getLogger(__name__)
 
 
 class OfnStripeAccount(models.Model):
-    """A hub's connected Stripe account (one per company, DESIGN.md §2).
+    """A hub's connected Stripe account (one per company, docs/ARCHITECTURE.md §2).
 
     Only ids and status are kept: the platform key acts for the account with the ``Stripe-Account``
     header, so no token of the account is ever stored.
@@ -47,6 +47,9 @@ class OfnStripeAccount(models.Model):
     connected_by_id = fields.Many2one("res.users", string="Connected by", readonly=True)
     connected_at = fields.Datetime(readonly=True)
     status_checked_at = fields.Datetime(string="Status checked", readonly=True)
+    onboarding_links = fields.Integer(
+        readonly=True, copy=False, help="How many onboarding links Stripe made for the account."
+    )
     provider_id = fields.Many2one(
         "payment.provider", string="Payment provider", readonly=True, ondelete="set null"
     )
@@ -117,9 +120,7 @@ class OfnStripeAccount(models.Model):
                 raise UserError(
                     _("This Stripe account is disconnected. Connect the hub to Stripe again.")
                 )
-            data = self.env["ofn.stripe.gateway"].request(
-                "get", f"/v1/accounts/{account.stripe_account_id}"
-            )
+            data = self.env["ofn.stripe.gateway"].retrieve_account(account.stripe_account_id)
             account.sudo()._apply_stripe_account(data)
         return True
 

@@ -1,7 +1,17 @@
-"""The one place that talks to Stripe (DESIGN.md §3)."""
+"""The one place that talks to Stripe (docs/ARCHITECTURE.md §3).
 
+Our own calls go through the SDK's typed services (``client.v1.setup_intents.create(params=...)``)
+with parameters typed by the SDK's ``stripe.params`` TypedDicts, generated from Stripe's spec of
+the SDK's pinned API version: ``make lint`` type-checks them (mypy), so a parameter that version
+does not know never reaches Stripe. Odoo's ``payment_stripe`` flows keep their own API version
+(2019-05-16) and payloads, routed through :meth:`OfnStripeGateway.request`.
+"""
+
+import hashlib
 import json
 import logging
+import threading
+from typing import TYPE_CHECKING, Any
 
 import stripe
 
@@ -11,7 +21,32 @@ from .. import const
 from ..exceptions import StripeGatewayError, StripeNotConfigured
 from ..platform_settings import api_base, connect_base, get_setting
 
+if TYPE_CHECKING:
+    from stripe.params import (
+        AccountCreateParams,
+        AccountLinkCreateParams,
+        BalanceTransactionListParams,
+        CustomerCreateParams,
+        CustomerPaymentMethodListParams,
+        PaymentMethodAttachParams,
+        PaymentMethodCreateParams,
+        PayoutRetrieveParams,
+        SetupIntentCreateParams,
+    )
+
 _logger = logging.getLogger(__name__)
+
+# One client per process and platform key: its HTTP client keeps a session (a pool of kept-alive
+# connections) per thread, so every call of a worker reuses the same few connections.
+_CLIENTS: dict[tuple, stripe.StripeClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+# Names that StripeClient.raw_request takes as options, not as parameters: a payload using one
+# would silently lose it.
+_RAW_REQUEST_RESERVED = frozenset(
+    {"base", "usage", "api_key", "idempotency_key", "stripe_account", "stripe_version"}
+    | {"stripe_context", "max_network_retries", "headers", "content_type"}
+)
 
 
 class _StripeLogFilter(logging.Filter):
@@ -31,15 +66,19 @@ logging.getLogger("stripe").addFilter(_StripeLogFilter())
 
 
 class OfnStripeGateway(models.AbstractModel):
-    """Builds a ``stripe.StripeClient`` per call with the platform key (from the environment), the
-    SDK's pinned API version, network retries, the ``Stripe-Account`` header when acting for a hub
-    and an idempotency key on every POST that moves money; maps Stripe's typed errors to
-    :class:`StripeGatewayError` with a message fit for a user, never containing a key."""
+    """An adapter that owns no record: the platform key (from the environment), one shared
+    ``stripe.StripeClient`` per process and key, the SDK's pinned API version, network retries,
+    the ``Stripe-Account`` header when acting for a hub, an idempotency key on every POST that
+    creates something; Stripe's typed errors become :class:`StripeGatewayError` with a message
+    fit for a user, never containing a key.
+
+    Every verb returns plain ``dict``s (the JSON Stripe sent)."""
 
     _name = "ofn.stripe.gateway"
     _description = "Stripe gateway"
 
-    # ------------------------------------------------------------------ configuration
+    # === CONFIGURATION === #
+
     def _secret_key(self):
         key = get_setting("OFN_STRIPE_SECRET_KEY")
         if not key:
@@ -51,51 +90,209 @@ class OfnStripeGateway(models.AbstractModel):
             )
         return key
 
-    def _client(self):
-        return stripe.StripeClient(
-            self._secret_key(),
-            client_id=get_setting("OFN_STRIPE_CLIENT_ID"),
-            base_addresses={"api": api_base(), "connect": connect_base()},
-            max_network_retries=const.STRIPE_MAX_NETWORK_RETRIES,
+    def _client(self) -> stripe.StripeClient:
+        """The process's client for the current key and addresses (made once, thread-safe)."""
+        key = self._secret_key()
+        client_id = get_setting("OFN_STRIPE_CLIENT_ID")
+        identity = (hashlib.sha256(key.encode()).hexdigest(), client_id, api_base(), connect_base())
+        with _CLIENTS_LOCK:
+            client = _CLIENTS.get(identity)
+            if client is None:
+                client = stripe.StripeClient(
+                    key,
+                    client_id=client_id,
+                    base_addresses={"api": api_base(), "connect": connect_base()},
+                    max_network_retries=const.STRIPE_MAX_NETWORK_RETRIES,
+                )
+                _CLIENTS[identity] = client
+        return client
+
+    def idempotency_key(self, purpose, record_id, attempt=1):
+        """The idempotency key of a POST that creates something: ``<purpose>-<record
+        id>-<attempt>``, then this database's id (two databases on the same Stripe account, a
+        production and its restored copy, never share a key). The same business record and
+        attempt always give the same key, so a retry after a lost answer or a rolled back
+        transaction gets Stripe's first answer instead of a second object.
+
+        :param str purpose: what the POST creates, e.g. ``consent``, ``wallet-card``
+        :param int|str record_id: the business record's id
+        :param int attempt: the record's attempt number (a new attempt, a new object)
+        """
+        database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
+        return f"{purpose}-{record_id}-{attempt}-{database[:8]}"
+
+    def _call(self, what, operation, *, account=None, idempotency_key=None):
+        """Run ``operation(services, options)`` on the shared client; return its result as a
+        plain dict.
+
+        :param str what: the call, for logs and errors (e.g. ``POST /v1/setup_intents``)
+        :param operation: takes the client's ``v1`` services and the request options
+        """
+        options: Any = {}
+        if account:
+            options["stripe_account"] = account
+        if idempotency_key:
+            options["idempotency_key"] = idempotency_key
+        with _translate_errors(what):
+            result = operation(self._client().v1, options)
+        return result.to_dict()
+
+    # === ACCOUNTS === #
+
+    def retrieve_platform_account(self):
+        return self._call("GET /v1/account", lambda v1, o: v1.accounts.retrieve_current(options=o))
+
+    def retrieve_account(self, account_id):
+        return self._call(
+            "GET /v1/accounts/{account}",
+            lambda v1, o: v1.accounts.retrieve(account_id, options=o),
         )
 
-    # ------------------------------------------------------------------ public verbs
-    def request(
-        self,
-        method,
-        path,
-        params=None,
-        *,
-        account=None,
-        idempotency_key=None,
-        api_version=None,
+    def create_account(self, params: "AccountCreateParams", *, idempotency_key):
+        return self._call(
+            "POST /v1/accounts",
+            lambda v1, o: v1.accounts.create(params=params, options=o),
+            idempotency_key=idempotency_key,
+        )
+
+    def create_account_link(self, params: "AccountLinkCreateParams", *, idempotency_key):
+        return self._call(
+            "POST /v1/account_links",
+            lambda v1, o: v1.account_links.create(params=params, options=o),
+            idempotency_key=idempotency_key,
+        )
+
+    # === CUSTOMERS AND CARDS === #
+
+    def create_customer(self, params: "CustomerCreateParams", *, idempotency_key, account=None):
+        return self._call(
+            "POST /v1/customers",
+            lambda v1, o: v1.customers.create(params=params, options=o),
+            account=account,
+            idempotency_key=idempotency_key,
+        )
+
+    def create_setup_intent(
+        self, params: "SetupIntentCreateParams", *, idempotency_key, account=None
     ):
-        """Call the Stripe API and return the response as a plain ``dict``.
+        return self._call(
+            "POST /v1/setup_intents",
+            lambda v1, o: v1.setup_intents.create(params=params, options=o),
+            account=account,
+            idempotency_key=idempotency_key,
+        )
+
+    def retrieve_setup_intent(self, intent_id, *, account=None):
+        return self._call(
+            "GET /v1/setup_intents/{intent}",
+            lambda v1, o: v1.setup_intents.retrieve(intent_id, options=o),
+            account=account,
+        )
+
+    def retrieve_payment_method(self, method_id, *, account=None):
+        return self._call(
+            "GET /v1/payment_methods/{payment_method}",
+            lambda v1, o: v1.payment_methods.retrieve(method_id, options=o),
+            account=account,
+        )
+
+    def create_payment_method(
+        self, params: "PaymentMethodCreateParams", *, account, idempotency_key
+    ):
+        """With ``customer`` and ``payment_method`` of the platform: clones a platform card to
+        the connected ``account``."""
+        return self._call(
+            "POST /v1/payment_methods",
+            lambda v1, o: v1.payment_methods.create(params=params, options=o),
+            account=account,
+            idempotency_key=idempotency_key,
+        )
+
+    def attach_payment_method(
+        self, method_id, params: "PaymentMethodAttachParams", *, account, idempotency_key
+    ):
+        return self._call(
+            "POST /v1/payment_methods/{payment_method}/attach",
+            lambda v1, o: v1.payment_methods.attach(method_id, params=params, options=o),
+            account=account,
+            idempotency_key=idempotency_key,
+        )
+
+    def detach_payment_method(self, method_id, *, account=None):
+        return self._call(
+            "POST /v1/payment_methods/{payment_method}/detach",
+            lambda v1, o: v1.payment_methods.detach(method_id, options=o),
+            account=account,
+        )
+
+    def list_customer_payment_methods(
+        self, customer, params: "CustomerPaymentMethodListParams", *, account
+    ):
+        return self._call(
+            "GET /v1/customers/{customer}/payment_methods",
+            lambda v1, o: v1.customers.payment_methods.list(customer, params=params, options=o),
+            account=account,
+        )
+
+    # === PAYOUTS === #
+
+    def retrieve_payout(self, payout_id, params: "PayoutRetrieveParams", *, account):
+        return self._call(
+            "GET /v1/payouts/{payout}",
+            lambda v1, o: v1.payouts.retrieve(payout_id, params=params, options=o),
+            account=account,
+        )
+
+    def list_balance_transactions(self, params: "BalanceTransactionListParams", *, account):
+        return self._call(
+            "GET /v1/balance_transactions",
+            lambda v1, o: v1.balance_transactions.list(params=params, options=o),
+            account=account,
+        )
+
+    def retrieve_charge(self, charge_id, *, account):
+        return self._call(
+            "GET /v1/charges/{charge}",
+            lambda v1, o: v1.charges.retrieve(charge_id, options=o),
+            account=account,
+        )
+
+    # === PAYMENT_STRIPE'S OWN FLOWS === #
+
+    def request(
+        self, method, path, params=None, *, api_version, account=None, idempotency_key=None
+    ):
+        """A request of Odoo's ``payment_stripe`` (checkout, tokenization, refunds, captures),
+        in its own API version and payload shape, as a plain ``dict``.
 
         :param str method: ``get``, ``post`` or ``delete``
         :param str path: e.g. ``/v1/payment_intents``
         :param dict params: the request's parameters (nested dicts and lists are form-encoded as
             Stripe expects)
+        :param str api_version: the version the payload and the caller's reading of the answer
+            are written for (``payment_stripe.const.API_VERSION``)
         :param str account: the hub's ``acct_`` id: sends ``Stripe-Account`` (a direct call on the
             connected account); ``None`` acts on the platform account
-        :param str idempotency_key: required for the POSTs of ``const.MONEY_MOVING_PATHS``
-        :param str api_version: another API version than the SDK's pinned one (Odoo's
-            ``payment_stripe`` flows keep ``2019-05-16``)
+        :param str idempotency_key: required for every POST (see :meth:`idempotency_key`)
         :raise StripeGatewayError: on any error from Stripe or the network
         """
         method = method.lower()
-        if method == "post" and not idempotency_key and _moves_money(path):
-            raise ValueError(f"POST {path} moves money: it needs an idempotency key")
-        options = {}
+        params = dict(params or {})
+        if method == "post" and not idempotency_key:
+            raise ValueError(f"POST {path} needs an idempotency key")
+        reserved = _RAW_REQUEST_RESERVED.intersection(params)
+        if reserved:
+            raise ValueError(f"{path}: the SDK would not send the parameters {sorted(reserved)}")
+        options = {"stripe_version": api_version}
         if account:
             options["stripe_account"] = account
         if idempotency_key and method == "post":
             options["idempotency_key"] = idempotency_key
-        if api_version:
-            options["stripe_version"] = api_version
-        with _translate_errors(path):
-            response = self._client().raw_request(method, path, **(params or {}), **options)
+        with _translate_errors(f"{method.upper()} {path}"):
+            response = self._client().raw_request(method, path, **params, **options)
         return json.loads(response.body)
+
+    # === OAUTH (CONNECT) === #
 
     def oauth_authorize_url(self, redirect_uri, state):
         """The URL of Stripe's OAuth page where a hub manager connects a Standard account."""
@@ -159,10 +356,6 @@ class OfnStripeGateway(models.AbstractModel):
                 _("Invalid Stripe webhook: %(reason)s", reason=_safe_message(error)),
                 code="invalid_signature",
             ) from error
-
-
-def _moves_money(path):
-    return any(path.startswith(prefix) for prefix in const.MONEY_MOVING_PATHS)
 
 
 class _translate_errors:

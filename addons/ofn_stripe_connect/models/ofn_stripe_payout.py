@@ -6,7 +6,7 @@ from .. import payout_const
 
 class OfnStripePayout(models.Model):
     """A payout of a hub's Stripe balance to its bank account, as synced from Stripe
-    (DESIGN.md §2). A read-only mirror: ``ofn.payout.syncer`` writes it, the accountant reads it,
+    (docs/ARCHITECTURE.md §2). A read-only mirror: ``ofn.payout.syncer`` writes it, the accountant reads it,
     ``ofn.payout.statement.builder`` turns it into a bank statement."""
 
     _name = "ofn.stripe.payout"

@@ -1,5 +1,7 @@
 import logging
 
+import stripe
+
 from odoo import _, api, models
 from odoo.exceptions import ValidationError
 
@@ -10,7 +12,7 @@ _logger = logging.getLogger(__name__)
 
 
 class OfnStripeWebhookProcessor(models.AbstractModel):
-    """Acts on the verified events of the Connect webhook (DESIGN.md §3), once per event id:
+    """Acts on the verified events of the Connect webhook (docs/ARCHITECTURE.md §3), once per event id:
     a connected account's deauthorization or new status, and the payment events of
     ``payment_stripe`` for the transactions of hub and platform providers."""
 
@@ -95,12 +97,25 @@ class OfnStripeWebhookProcessor(models.AbstractModel):
         )
 
     def _on_account_updated(self, event):
-        """Store the account's new status (charges and payouts enabled, requirements)."""
+        """Store the account's new status (charges and payouts enabled, requirements). The
+        event's Account is in the endpoint's API version, which the README asks to be the SDK's
+        pinned one: read as it is then; from an endpoint of another version, fetched again in
+        the pinned version rather than read in a shape the code was not written for."""
         accounts = self._hub_accounts(event)
         if not accounts:
             return "ignored", _("No hub uses this Stripe account.")
+        stripe_account = event["data"]["object"]
+        if event.get("api_version") != stripe.api_version:
+            _logger.warning(
+                "Stripe event %s has API version %s: the Connect webhook endpoint should be "
+                "created with version %s; the account is fetched again",
+                event["id"],
+                event.get("api_version"),
+                stripe.api_version,
+            )
+            stripe_account = self.env["ofn.stripe.gateway"].retrieve_account(stripe_account["id"])
         for account in accounts:
-            account._apply_stripe_account(event["data"]["object"])
+            account._apply_stripe_account(stripe_account)
         return "processed", None
 
     # ------------------------------------------------------------------ payments

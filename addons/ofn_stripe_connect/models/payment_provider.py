@@ -1,6 +1,6 @@
+import hashlib
 import json
 import logging
-import uuid
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 
 class PaymentProvider(models.Model):
     """A hub's Stripe provider: Odoo's ``payment_stripe`` acting on the hub's connected account
-    with the platform's keys (DESIGN.md §3), through its Stripe Connect hooks."""
+    with the platform's keys (docs/ARCHITECTURE.md §3), through its Stripe Connect hooks."""
 
     _inherit = "payment.provider"
 
@@ -147,18 +147,16 @@ class PaymentProvider(models.Model):
             )
         self.ensure_one()
         path = "/v1/" + endpoint.lstrip("/")
-        if method.upper() == "POST":
-            # payment_stripe sends no key for online payments: one per call still protects the
-            # SDK's network retries from charging twice
-            idempotency_key = idempotency_key or str(uuid.uuid4())
+        if method.upper() == "POST" and not idempotency_key:
+            idempotency_key = self._ofn_idempotency_key(endpoint, payload)
         try:
             return self.env["ofn.stripe.gateway"].request(
                 method,
                 path,
                 nest_form_params(payload or {}),
+                api_version=stripe_const.API_VERSION,
                 account=self._ofn_stripe_account_header(),
                 idempotency_key=idempotency_key,
-                api_version=stripe_const.API_VERSION,
             )
         except StripeNotConfigured as error:
             raise ValidationError(str(error)) from error
@@ -172,6 +170,27 @@ class PaymentProvider(models.Model):
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)
             raise ValidationError(_("Stripe: %(reason)s", reason=error.args[0])) from error
+
+    def _ofn_idempotency_key(self, endpoint, payload):
+        """payment_stripe sends no idempotency key for its online POSTs: the transaction making
+        them names its record and attempt in the context (``ofn_stripe_idempotency``, a
+        ``(purpose, record id, attempt)``, see ``payment.transaction``), to which the endpoint is
+        added (one transaction creates a Customer, then an intent). A POST that no transaction
+        names gets a key derived from its endpoint, account and payload: the same request sent
+        again is answered with Stripe's first answer."""
+        gateway = self.env["ofn.stripe.gateway"]
+        endpoint = endpoint.strip("/").replace("/", "-")
+        named = self.env.context.get("ofn_stripe_idempotency")
+        if named:
+            purpose, record_id, attempt = named
+            return gateway.idempotency_key(f"{purpose}-{endpoint}", record_id, attempt)
+        content = json.dumps(
+            [endpoint, self._ofn_stripe_account_header(), payload or {}],
+            sort_keys=True,
+            default=str,
+        )
+        digest = hashlib.sha256(content.encode()).hexdigest()[:24]
+        return gateway.idempotency_key(f"payment-stripe-{endpoint}", digest)
 
     def _stripe_get_inline_form_values(self, *args, **kwargs):
         """Stripe.js on a hub's checkout acts on the hub's account (``stripeAccount``)."""

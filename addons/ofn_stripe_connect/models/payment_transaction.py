@@ -22,6 +22,39 @@ class PaymentTransaction(models.Model):
                     )
                 )
 
+    # === PAYMENT_STRIPE'S POSTS, IDEMPOTENT === #
+
+    def _ofn_naming_stripe_posts(self, purpose, attempt=1):
+        """This transaction, with the record and attempt that payment_stripe's POSTs on our
+        providers derive their idempotency keys from (``payment.provider._ofn_idempotency_key``)."""
+        return self.with_context(ofn_stripe_idempotency=(purpose, self.id, attempt))
+
+    def _ofn_next_child_attempt(self):
+        """Refunds, captures and voids each make a child transaction: the next one's number."""
+        return len(self.child_transaction_ids) + 1
+
+    def _stripe_create_intent(self):
+        """Override of `payment_stripe` to derive the keys of the Customer and the intent it
+        creates from this transaction (one transaction, one attempt)."""
+        tx = self._ofn_naming_stripe_posts("payment")
+        return super(PaymentTransaction, tx)._stripe_create_intent()
+
+    def _send_refund_request(self, amount_to_refund=None):
+        """Override of `payment_stripe`: a refund's key is this transaction and its n-th refund."""
+        tx = self._ofn_naming_stripe_posts("refund", self._ofn_next_child_attempt())
+        return super(PaymentTransaction, tx)._send_refund_request(amount_to_refund)
+
+    def _send_capture_request(self, amount_to_capture=None):
+        """Override of `payment_stripe`: a capture's key is this transaction and its n-th
+        capture."""
+        tx = self._ofn_naming_stripe_posts("capture", self._ofn_next_child_attempt())
+        return super(PaymentTransaction, tx)._send_capture_request(amount_to_capture)
+
+    def _send_void_request(self, amount_to_void=None):
+        """Override of `payment_stripe`: a void's key is this transaction and its n-th void."""
+        tx = self._ofn_naming_stripe_posts("void", self._ofn_next_child_attempt())
+        return super(PaymentTransaction, tx)._send_void_request(amount_to_void)
+
     def _stripe_prepare_payment_intent_payload(self):
         """A charge on a hub's account carries the platform's application fee, when one is set."""
         payload = super()._stripe_prepare_payment_intent_payload()

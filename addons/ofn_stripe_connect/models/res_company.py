@@ -11,6 +11,11 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     ofn_stripe_account_ids = fields.One2many("ofn.stripe.account", "company_id")
+    ofn_stripe_account_creations = fields.Integer(
+        readonly=True,
+        copy=False,
+        help="How many Stripe accounts the platform created for the hub (Account Links).",
+    )
     ofn_stripe_account_id = fields.Many2one(
         "ofn.stripe.account", string="Stripe account", compute="_compute_ofn_stripe_account_id"
     )

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 
 from .. import const
 from ..exceptions import StripeGatewayError, StripeNotConfigured
-from ..platform_settings import get_setting, settings_status
+from ..platform_settings import get_setting, platform_livemode, settings_status
 
 PARAM_PLATFORM_ACCOUNT = "ofn_stripe_connect.platform_account"
 
@@ -32,8 +32,8 @@ class ResConfigSettings(models.TransientModel):
 
     def _compute_ofn_presence(self):
         status = settings_status()
-        key = get_setting("OFN_STRIPE_SECRET_KEY") or ""
-        mode = _("Live") if key.startswith(("sk_live_", "rk_live_")) else _("Test")
+        key = get_setting("OFN_STRIPE_SECRET_KEY")
+        mode = _("Live") if platform_livemode() else _("Test")
         for settings in self:
             settings.ofn_has_secret_key = status["OFN_STRIPE_SECRET_KEY"]["present"]
             settings.ofn_has_publishable_key = status["OFN_STRIPE_PUBLISHABLE_KEY"]["present"]
@@ -54,7 +54,7 @@ class ResConfigSettings(models.TransientModel):
         """Retrieve the platform account with the platform key and say how it went."""
         self.ensure_one()
         try:
-            account = self.env["ofn.stripe.gateway"].request("get", "/v1/account")
+            account = self.env["ofn.stripe.gateway"].retrieve_platform_account()
         except (StripeGatewayError, StripeNotConfigured) as error:
             return _notification(_("Stripe connection failed"), error.args[0], "danger")
         name = (
@@ -65,7 +65,7 @@ class ResConfigSettings(models.TransientModel):
         )
         label = f"{name} ({account['id']})" if name else account["id"]
         self.env["ir.config_parameter"].sudo().set_param(PARAM_PLATFORM_ACCOUNT, label)
-        mode = _("live") if account.get("livemode") else _("test")
+        mode = _("live") if platform_livemode() else _("test")
         return _notification(
             _("Stripe connection works"),
             _("Platform account %(account)s, %(mode)s mode.", account=label, mode=mode),

@@ -1,4 +1,4 @@
-"""Shared ground of the tests that talk to the local Stripe sandbox (DESIGN.md §6).
+"""Shared ground of the tests that talk to the local Stripe sandbox (docs/ARCHITECTURE.md §6).
 
 The root ``conftest.py`` of the repository starts the sandbox for the session and exports the
 platform settings (``OFN_STRIPE_*``) pointing at it; these classes read them, reset the sandbox
@@ -78,6 +78,13 @@ class OfnStripeCommon(OfnInvoicingCommon):
         requests.post(cls.sandbox_url + "/_sandbox/reset", timeout=10).raise_for_status()
         cls.env["ir.config_parameter"].sudo().set_param(PARAM_CONNECT_ENABLED, "1")
         cls.gateway = cls.env["ofn.stripe.gateway"]
+
+    def _expire_idempotency_keys(self):
+        """Each test starts a day after the one before, for Stripe's idempotency keys: the keys
+        derive from records and attempts, and the test before rolled its records back."""
+        requests.post(
+            self.sandbox_url + "/_sandbox/idempotency/expire", timeout=10
+        ).raise_for_status()
 
     @classmethod
     def _sandbox_client(cls, account=None):
@@ -165,9 +172,17 @@ class OfnStripeCase(OfnStripeCommon, TransactionCase):
         super().setUpClass()
         cls._setup_ofn_stripe()
 
+    def setUp(self):
+        super().setUp()
+        self._expire_idempotency_keys()
+
 
 class OfnStripeHttpCase(OfnStripeCommon, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._setup_ofn_stripe()
+
+    def setUp(self):
+        super().setUp()
+        self._expire_idempotency_keys()

@@ -3,14 +3,17 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from odoo.addons.payment_stripe import const as stripe_const
+
 from ..exceptions import StripeGatewayError, StripeNotConfigured
 from .common import OfnStripeCase
 
 
 @tagged("post_install", "-at_install")
 class TestGateway(OfnStripeCase):
-    """The one place that talks to Stripe: keys from the environment, the hub's account header,
-    idempotency on money, Stripe's errors as clear messages."""
+    """The one place that talks to Stripe: keys from the environment, one client per process and
+    key, the hub's account header, an idempotency key on every POST, Stripe's errors as clear
+    messages."""
 
     @classmethod
     def setUpClass(cls):
@@ -19,6 +22,7 @@ class TestGateway(OfnStripeCase):
         cls.account = cls._connect_hub(cls.hub)
 
     def _charge(self, payment_method, key):
+        """A charge the way payment_stripe sends it (its API version and payload)."""
         return self.gateway.request(
             "post",
             "/v1/payment_intents",
@@ -29,13 +33,41 @@ class TestGateway(OfnStripeCase):
                 "confirm": True,
                 "off_session": True,
             },
+            api_version=stripe_const.API_VERSION,
             account=self.account.stripe_account_id,
             idempotency_key=key,
         )
 
-    def test_money_never_moves_without_an_idempotency_key(self):
+    def test_nothing_is_created_without_an_idempotency_key(self):
         with self.assertRaises(ValueError):
             self._charge("pm_card_visa", None)
+
+    def test_a_parameter_the_sdk_would_drop_is_refused(self):
+        """``StripeClient.raw_request`` takes ``usage`` and ``base`` as its own options: a
+        payload using them would lose them silently."""
+        with self.assertRaises(ValueError) as caught:
+            self.gateway.request(
+                "post",
+                "/v1/setup_intents",
+                {"usage": "off_session"},
+                api_version=stripe_const.API_VERSION,
+                idempotency_key="ofn-test-usage",
+            )
+        self.assertIn("usage", str(caught.exception))
+
+    def test_one_client_per_process_and_key(self):
+        first = self.gateway._client()
+        self.assertIs(self.gateway._client(), first, "the same key reuses its client")
+        with patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": "sk_test_" + "another"}):
+            other = self.gateway._client()
+        self.assertIsNot(other, first, "another key has its own client")
+        self.assertIs(self.gateway._client(), first)
+
+    def test_idempotency_keys_are_derived_from_the_record_and_attempt(self):
+        key = self.gateway.idempotency_key("consent", 42, 3)
+        self.assertTrue(key.startswith("consent-42-3-"), key)
+        self.assertEqual(key, self.gateway.idempotency_key("consent", 42, 3), "never random")
+        self.assertNotEqual(key, self.gateway.idempotency_key("consent", 42, 4))
 
     def test_same_key_same_charge(self):
         first = self._charge("pm_card_visa", "ofn-test-charge-1")
@@ -64,7 +96,7 @@ class TestGateway(OfnStripeCase):
         account = self._connect_hub(hub)
         self.gateway.oauth_deauthorize(account.stripe_account_id)
         with self.assertRaises(StripeGatewayError) as caught:
-            self.gateway.request("get", "/v1/account", account=account.stripe_account_id)
+            self.gateway.list_balance_transactions({}, account=account.stripe_account_id)
         self.assertTrue(caught.exception.account_unreachable)
         self.assertIn("disconnected", caught.exception.args[0])
 
@@ -73,7 +105,7 @@ class TestGateway(OfnStripeCase):
             patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": ""}),
             self.assertRaises(StripeNotConfigured) as caught,
         ):
-            self.gateway.request("get", "/v1/account")
+            self.gateway.retrieve_platform_account()
         self.assertIn("OFN_STRIPE_SECRET_KEY", caught.exception.args[0])
 
     def test_a_refused_key_is_never_echoed(self):
@@ -82,6 +114,6 @@ class TestGateway(OfnStripeCase):
             patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": "rk_" + "x"}),
             self.assertRaises(StripeGatewayError) as caught,
         ):
-            self.gateway.request("get", "/v1/account")
+            self.gateway.retrieve_platform_account()
         self.assertIn("API key", caught.exception.args[0])
         self.assertNotIn(wrong, caught.exception.args[0])

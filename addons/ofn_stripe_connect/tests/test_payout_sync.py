@@ -83,19 +83,19 @@ class TestPayoutSync(OfnPayoutCase):
         self.assertEqual(new.stripe_payment_intent_id, intent.id)
 
     def test_error_mid_pagination_then_rerun(self):
-        real_request = OfnStripeGateway.request
+        real_list = OfnStripeGateway.list_balance_transactions
         pages = []
 
-        def failing_second_page(gateway, method, path, params=None, **kwargs):
-            if path == "/v1/balance_transactions" and "starting_after" in (params or {}):
+        def failing_second_page(gateway, params, **kwargs):
+            if "starting_after" in params:
                 pages.append(params["starting_after"])
                 if len(pages) == 2:
                     raise StripeGatewayError("Stripe could not be reached.", http_status=503)
-            return real_request(gateway, method, path, params, **kwargs)
+            return real_list(gateway, params, **kwargs)
 
         with (
             patch.object(ofn_payout_syncer, "PAGE_SIZE", 2),
-            patch.object(OfnStripeGateway, "request", failing_second_page),
+            patch.object(OfnStripeGateway, "list_balance_transactions", failing_second_page),
         ):
             # not self.assertRaises, which would roll the pages stored before the error back
             try:

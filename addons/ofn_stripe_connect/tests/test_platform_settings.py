@@ -6,14 +6,20 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import config as odoo_config
 
 from ..const import SETTING_DEFAULTS
-from ..platform_settings import api_base, get_setting, has_setting, settings_status
+from ..platform_settings import (
+    api_base,
+    get_setting,
+    has_setting,
+    platform_livemode,
+    settings_status,
+)
 
 NAMES = list(SETTING_DEFAULTS)
 
 
 @tagged("post_install", "-at_install")
 class TestPlatformSettings(TransactionCase):
-    """DESIGN.md §3: environment first, odoo.conf [options] second, never the database."""
+    """docs/ARCHITECTURE.md §3: environment first, odoo.conf [options] second, never the database."""
 
     def setUp(self):
         super().setUp()
@@ -35,6 +41,18 @@ class TestPlatformSettings(TransactionCase):
         self.addCleanup(restore)
         for name in NAMES:
             odoo_config.options.pop(name.lower(), None)
+
+    def test_live_mode_is_the_keys(self):
+        """Stripe's Account object has no ``livemode``: the platform key says which mode."""
+        self.assertFalse(platform_livemode(), "no key: not live")
+        for key, live in (
+            ("sk_test_" + "abc", False),
+            ("rk_test_" + "abc", False),
+            ("sk_live_" + "abc", True),
+            ("rk_live_" + "abc", True),
+        ):
+            with patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": key}):
+                self.assertEqual(platform_livemode(), live, key[:8])
 
     def test_environment_wins_over_odoo_conf(self):
         odoo_config.options["ofn_stripe_client_id"] = "ca_from_conf"

@@ -7,6 +7,7 @@ import uuid
 from unittest.mock import patch
 
 import requests
+import stripe
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -50,6 +51,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
             "type": event_type,
             "created": int(time.time()),
             "livemode": False,
+            "api_version": stripe.api_version,  # the Connect endpoint's version (README)
             "pending_webhooks": 1,
             "data": {"object": obj},
         }
@@ -74,7 +76,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
 
     def _stripe_account(self, account):
         """The account as Stripe has it, as a plain dict."""
-        return self.gateway.request("get", f"/v1/accounts/{account.stripe_account_id}")
+        return self.gateway.retrieve_account(account.stripe_account_id)
 
     def _transaction(self, account, reference):
         return self.env["payment.transaction"].create(
@@ -98,7 +100,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
                 "currency": "eur",
                 "description": reference,
                 "payment_method": "pm_card_visa",
-                "payment_method_types": ["card"],
+                "allowed_payment_method_types": ["card"],
                 "confirm": True,
             }
         )
@@ -183,6 +185,22 @@ class TestConnectWebhook(OfnStripeHttpCase):
         self.assertEqual(self.account_a.disabled_reason, "requirements.past_due")
         self.assertEqual(self.account_a.provider_id.state, "disabled")
         self.assertEqual(self.account_b.state, "connected")
+
+    def test_an_account_of_another_api_version_is_fetched_again(self):
+        """An endpoint created with another API version sends the Account in that version's
+        shape: it is not read, the account is fetched again in the SDK's version (here Stripe
+        still has it enabled, whatever the event says)."""
+        stripe_account = self._stripe_account(self.account_a)
+        stripe_account["charges_enabled"] = False
+        event = self._event("account.updated", stripe_account, self.account_a)
+        event["api_version"] = "2019-05-16"
+        processor = "odoo.addons.ofn_stripe_connect.models.ofn_stripe_webhook_processor"
+        with self.assertLogs(processor, "WARNING") as logs:
+            response = self._send(event)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("should be created with version " + stripe.api_version, logs.output[0])
+        self.assertTrue(self.account_a.charges_enabled, "Stripe's own answer, not the event's")
+        self.assertEqual(self.account_a.state, "connected")
 
     def test_the_same_event_twice_is_processed_once(self):
         event = self._event("account.updated", self._stripe_account(self.account_a), self.account_a)
