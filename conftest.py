@@ -1,8 +1,8 @@
 """Root pytest configuration shared by the addons' tests, tests/ and the sandbox's own tests.
 
 - Starts the local Stripe sandbox once per session (tools/stripe_sandbox) and points the platform
-  settings (docs/ARCHITECTURE.md §3) at it through the environment, so Odoo code under test talks to it over
-  real HTTP. Odoo test classes reset it through its HTTP reset endpoint.
+  settings (ARCHITECTURE.md §3) at it through the environment, so Odoo code under test talks to
+  it over real HTTP. Odoo test classes reset it through its HTTP reset endpoint.
 - A skipped test is a failed promise: any skip turns the run red.
 """
 

@@ -1,4 +1,4 @@
-"""The three addons install together and form one product (docs/ARCHITECTURE.md §1)."""
+"""The three addons install together and form one product (ARCHITECTURE.md §1)."""
 
 import ast
 from pathlib import Path
@@ -10,8 +10,8 @@ OFN_MODULES = ["ofn_stripe_connect", "ofn_customer_wallet", "ofn_standing_orders
 DEPENDS = {
     "ofn_stripe_connect": {"payment_stripe", "account_payment"},
     "ofn_customer_wallet": {"ofn_stripe_connect", "portal"},
-    # sale_stock beyond docs/ARCHITECTURE.md §1: placement caps quantities by the hub's stock, and a hub's
-    # orders ship from its warehouse (issue 5)
+    # sale_stock: placement caps quantities by the hub's stock, and a hub's orders ship from its
+    # warehouse (ARCHITECTURE.md §1)
     "ofn_standing_orders": {"ofn_customer_wallet", "sale_management", "sale_stock"},
 }
 

@@ -1,4 +1,4 @@
-"""The platform settings reach the local Stripe sandbox over real HTTP (docs/ARCHITECTURE.md §3, §6)."""
+"""The platform settings reach the local Stripe sandbox over real HTTP (ARCHITECTURE.md §3, §6)."""
 
 import stripe
 

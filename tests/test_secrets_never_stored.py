@@ -1,5 +1,5 @@
 """The platform key, the Connect client id and the webhook secret never reach the database
-(docs/ARCHITECTURE.md §3): neither through installation nor through the flows that use them."""
+(ARCHITECTURE.md §3): neither through installation nor through the flows that use them."""
 
 import logging
 import shutil

@@ -83,9 +83,7 @@ class TestEveryRequestIsValidForItsVersion(OfnWalletHttpCase):
         refused = [r for r in made if r["status"] >= 400]
         self.assertFalse(refused, "the sandbox refused requests that Stripe would refuse too")
         for what, method, pattern, version, keyed in EXPECTED:
-            found = [
-                r for r in made if r["method"] == method and re.search(pattern, r["path"])
-            ]
+            found = [r for r in made if r["method"] == method and re.search(pattern, r["path"])]
             with self.subTest(what):
                 self.assertTrue(found, f"{what}: no {method} {pattern} was sent")
                 self.assertTrue(all(200 <= r["status"] < 300 for r in found), found)

@@ -366,7 +366,7 @@ smtp_sink_start() {   # FILE: sets SMTP_PORT, SMTP_PID; FILE holds the number of
     cat "$out" >&2; die "the SMTP sink did not start"
 }
 
-# make bench (DESIGN.md §6): N standing orders across E hubs, cycle opened and closed, placement and
+# make bench (ARCHITECTURE.md §6): N standing orders across E hubs, cycle opened and closed, placement and
 # confirmation jobs timed against the sandbox (LATENCY_MS per Stripe call); then OCA contract
 # invoicing N contracts on the same database. The database (ofn_bench) is kept.
 cmd_bench() {

@@ -1,4 +1,4 @@
-"""Constants of the customer wallet (docs/ARCHITECTURE.md §5)."""
+"""Constants of the customer wallet (ARCHITECTURE.md §5)."""
 
 CONSENT_STATES = [
     ("pending", "Waiting for authentication"),

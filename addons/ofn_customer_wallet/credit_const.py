@@ -1,4 +1,4 @@
-"""Constants of the customer credit ledger (docs/ARCHITECTURE.md §2, ``ofn.wallet.transaction``)."""
+"""Constants of the customer credit ledger (ARCHITECTURE.md §2, ``ofn.wallet.transaction``)."""
 
 TRANSACTION_KINDS = [
     ("manual_credit", "Credit by the hub"),

@@ -1,4 +1,4 @@
-"""Constants of standing orders (docs/ARCHITECTURE.md §2, §4)."""
+"""Constants of standing orders (ARCHITECTURE.md §2, §4)."""
 
 SCHEDULE_INTERVALS = [
     ("weekly", "Every week"),
@@ -44,7 +44,7 @@ OCCURRENCE_STATES = [
 # still change or skip them, a pause or cancellation asks whether they are kept.
 OPEN_OCCURRENCE_STATES = ("placed",)
 
-# Why a card payment of a standing order did not go through (docs/ARCHITECTURE.md §4 step 4).
+# Why a card payment of a standing order did not go through (ARCHITECTURE.md §4 step 4).
 FAILURE_REASONS = [
     ("declined", "Card declined"),
     ("authentication_failed", "Authentication failed"),

@@ -1,4 +1,4 @@
-"""Constants of the platform's Stripe integration (docs/ARCHITECTURE.md §3)."""
+"""Constants of the platform's Stripe integration (ARCHITECTURE.md §3)."""
 
 import re
 

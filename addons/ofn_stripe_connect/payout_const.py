@@ -1,4 +1,4 @@
-"""Constants of the payouts sync, accounting and export (docs/ARCHITECTURE.md §2: payout)."""
+"""Constants of the payouts sync, accounting and export (ARCHITECTURE.md §2: payout)."""
 
 # Status of a payout on Stripe. "paid" is final once Stripe lists the transactions it settled.
 PAYOUT_STATUSES = [

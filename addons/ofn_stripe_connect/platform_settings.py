@@ -1,4 +1,4 @@
-"""Read the platform's Stripe settings (docs/ARCHITECTURE.md §3).
+"""Read the platform's Stripe settings (ARCHITECTURE.md §3).
 
 The environment wins; an ``[options]`` key of the same name in lower case in odoo.conf is the
 fallback; then the documented default. Nothing here touches the database, and values are never

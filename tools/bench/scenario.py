@@ -1,4 +1,4 @@
-"""The cycle-close benchmark (docs/ARCHITECTURE.md §6), run by ``make bench`` inside ``odoo shell``.
+"""The cycle-close benchmark (ARCHITECTURE.md §6), run by ``make bench`` inside ``odoo shell``.
 
 Setup (not timed, committed): E hubs with the generic chart of accounts in EUR, each connected to
 the Stripe sandbox through Connect OAuth, with a manager and a weekly schedule; N portal customers

@@ -1,4 +1,5 @@
-"""The customer's Wallet page (/my/wallet): cards, hub consents, credit (docs/ARCHITECTURE.md §3 routes)."""
+"""The customer's Wallet page (/my/wallet): cards, hub consents, credit (ARCHITECTURE.md §3
+routes)."""
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode

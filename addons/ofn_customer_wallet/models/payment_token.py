@@ -8,7 +8,7 @@ _logger = logging.getLogger(__name__)
 
 class PaymentToken(models.Model):
     """Wallet cards (tokens of the platform provider) and their clones on hubs' accounts
-    (tokens of a hub's provider pointing at the wallet card) (docs/ARCHITECTURE.md §2, §5)."""
+    (tokens of a hub's provider pointing at the wallet card) (ARCHITECTURE.md §2, §5)."""
 
     _inherit = "payment.token"
 

@@ -1,4 +1,4 @@
-"""The customer's "My standing orders" page (/my/standing_orders, docs/ARCHITECTURE.md §3 routes): each
+"""The customer's "My standing orders" page (/my/standing_orders, ARCHITECTURE.md §3 routes): each
 standing order with its coming and recent cycles, how each cycle's order is paid, and until a
 cycle closes: skip it, take it back, change the quantities of the order placed for it."""
 

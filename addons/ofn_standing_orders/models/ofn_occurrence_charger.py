@@ -17,7 +17,7 @@ _DUE = "o.state = %s AND o.next_charge_at <= %s AND NOT COALESCE(o.needs_attenti
 class OfnOccurrenceCharger(models.AbstractModel):
     """Charges what a standing order's invoice still owes to the customer's card for the hub:
     an off-session PaymentIntent, a direct charge on the hub's connected account with the
-    platform's fee, through Odoo's payment_stripe token flow (docs/ARCHITECTURE.md §4 steps 3 and 4).
+    platform's fee, through Odoo's payment_stripe token flow (ARCHITECTURE.md §4 steps 3 and 4).
 
     Each attempt is a ``payment.transaction`` whose reference is made of the occurrence and
     the attempt number: payment_stripe derives the PaymentIntent's idempotency key from it, so

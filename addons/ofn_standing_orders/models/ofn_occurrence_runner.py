@@ -61,7 +61,7 @@ class OfnOccurrenceRunner(models.AbstractModel):
                         self._record_error(occurrence_id, error, on_error)
                 break
             if commit:
-                # the crons' contract (docs/ARCHITECTURE.md §4): one occurrence, one transaction, so that
+                # the crons' contract (ARCHITECTURE.md §4): one occurrence, one transaction, so that
                 # a charge Stripe took is never rolled back by a later occurrence's failure
                 self.env.cr.commit()  # pylint: disable=invalid-commit
         return self.env["ofn.standing.order.occurrence"].sudo().browse(done_ids)

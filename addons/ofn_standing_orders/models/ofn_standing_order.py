@@ -6,7 +6,7 @@ from ..const import PAYMENT_MODES, STANDING_ORDER_STATES
 
 class OfnStandingOrder(models.Model):
     """A customer's recurring order with a hub: the same lines in every order cycle of a
-    schedule, between a start and an optional end date (docs/ARCHITECTURE.md §2, §4)."""
+    schedule, between a start and an optional end date (ARCHITECTURE.md §2, §4)."""
 
     _name = "ofn.standing.order"
     _description = "Standing order"

@@ -1,4 +1,4 @@
-"""Hub managers connect their hub's Stripe account (docs/ARCHITECTURE.md §3, public routes fixed)."""
+"""Hub managers connect their hub's Stripe account (ARCHITECTURE.md §3, public routes fixed)."""
 
 import logging
 from typing import TYPE_CHECKING

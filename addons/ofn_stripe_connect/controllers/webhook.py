@@ -1,5 +1,5 @@
-"""Stripe's Connect webhook (docs/ARCHITECTURE.md §3, public routes fixed): one endpoint for the events of
-the connected accounts and of the platform."""
+"""Stripe's Connect webhook (ARCHITECTURE.md §3, public routes fixed): one endpoint for the
+events of the connected accounts and of the platform."""
 
 import logging
 

@@ -5,7 +5,7 @@ from ..platform_settings import get_setting
 
 class IrQweb(models.AbstractModel):
     """Templates see ``ofn_stripe_js_url`` (where pages load Stripe.js from) and the platform's
-    ``ofn_stripe_publishable_key`` (public by design) (docs/ARCHITECTURE.md §3)."""
+    ``ofn_stripe_publishable_key`` (public by design) (ARCHITECTURE.md §3)."""
 
     _inherit = "ir.qweb"
 

@@ -1,4 +1,4 @@
-"""Brings a hub's Stripe money into Odoo: payouts and balance transactions (docs/ARCHITECTURE.md §2)."""
+"""Brings a hub's Stripe money into Odoo: payouts and balance transactions (ARCHITECTURE.md §2)."""
 
 import logging
 from datetime import UTC, datetime

@@ -12,7 +12,7 @@ _logger = logging.getLogger(__name__)
 
 
 class OfnStripeAccount(models.Model):
-    """A hub's connected Stripe account (one per company, docs/ARCHITECTURE.md §2).
+    """A hub's connected Stripe account (one per company, ARCHITECTURE.md §2).
 
     Only ids and status are kept: the platform key acts for the account with the ``Stripe-Account``
     header, so no token of the account is ever stored.

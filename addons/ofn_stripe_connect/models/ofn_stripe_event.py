@@ -13,7 +13,8 @@ EVENT_STATES = [
 
 class OfnStripeEvent(models.Model):
     """The log of the Stripe events the Connect webhook received, one row per event id: what makes
-    processing idempotent (docs/ARCHITECTURE.md §3). Only ids, type and outcome are kept, never the payload.
+    processing idempotent (ARCHITECTURE.md §3). Only ids, type and outcome are kept, never the
+    payload.
 
     ``received`` only exists inside the transaction that processes the event; ``failed`` events
     are processed again when Stripe delivers them again.

@@ -1,4 +1,4 @@
-"""The one place that talks to Stripe (docs/ARCHITECTURE.md §3).
+"""The one place that talks to Stripe (ARCHITECTURE.md §3).
 
 Our own calls go through the SDK's typed services (``client.v1.setup_intents.create(params=...)``)
 with parameters typed by the SDK's ``stripe.params`` TypedDicts, generated from Stripe's spec of

@@ -6,8 +6,8 @@ from .. import payout_const
 
 class OfnStripePayout(models.Model):
     """A payout of a hub's Stripe balance to its bank account, as synced from Stripe
-    (docs/ARCHITECTURE.md §2). A read-only mirror: ``ofn.payout.syncer`` writes it, the accountant reads it,
-    ``ofn.payout.statement.builder`` turns it into a bank statement."""
+    (ARCHITECTURE.md §2). A read-only mirror: ``ofn.payout.syncer`` writes it, the accountant
+    reads it, ``ofn.payout.statement.builder`` turns it into a bank statement."""
 
     _name = "ofn.stripe.payout"
     _inherit = ["ofn.stripe.account.record"]

@@ -12,7 +12,7 @@ _logger = logging.getLogger(__name__)
 
 
 class OfnStripeWebhookProcessor(models.AbstractModel):
-    """Acts on the verified events of the Connect webhook (docs/ARCHITECTURE.md §3), once per event id:
+    """Acts on the verified events of the Connect webhook (ARCHITECTURE.md §3), once per event id:
     a connected account's deauthorization or new status, and the payment events of
     ``payment_stripe`` for the transactions of hub and platform providers."""
 

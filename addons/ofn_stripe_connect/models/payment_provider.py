@@ -15,7 +15,7 @@ _logger = logging.getLogger(__name__)
 
 class PaymentProvider(models.Model):
     """A hub's Stripe provider: Odoo's ``payment_stripe`` acting on the hub's connected account
-    with the platform's keys (docs/ARCHITECTURE.md §3), through its Stripe Connect hooks."""
+    with the platform's keys (ARCHITECTURE.md §3), through its Stripe Connect hooks."""
 
     _inherit = "payment.provider"
 

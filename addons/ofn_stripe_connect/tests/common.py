@@ -1,4 +1,4 @@
-"""Shared ground of the tests that talk to the local Stripe sandbox (docs/ARCHITECTURE.md §6).
+"""Shared ground of the tests that talk to the local Stripe sandbox (ARCHITECTURE.md §6).
 
 The root ``conftest.py`` of the repository starts the sandbox for the session and exports the
 platform settings (``OFN_STRIPE_*``) pointing at it; these classes read them, reset the sandbox

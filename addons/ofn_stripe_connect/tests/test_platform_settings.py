@@ -19,7 +19,7 @@ NAMES = list(SETTING_DEFAULTS)
 
 @tagged("post_install", "-at_install")
 class TestPlatformSettings(TransactionCase):
-    """docs/ARCHITECTURE.md §3: environment first, odoo.conf [options] second, never the database."""
+    """ARCHITECTURE.md §3: environment first, odoo.conf [options] second, never the database."""
 
     def setUp(self):
         super().setUp()
