@@ -100,7 +100,7 @@ class Account(StripeObject):
         **kwargs,
     ):
         if kwargs:
-            raise errors.unknown_parameters(kwargs)
+            raise errors.not_implemented(kwargs)
         if type is None:
             raise errors.missing_parameter("type")
         if type not in ACCOUNT_TYPES:
@@ -209,7 +209,7 @@ class Account(StripeObject):
     @classmethod
     def _api_create(cls, **data):
         if "id" in data:
-            raise errors.unknown_parameters(["id"])
+            raise errors.not_implemented(["id"])
         return cls(**data)
 
     @classmethod
@@ -223,7 +223,7 @@ class Account(StripeObject):
     def _api_update(cls, id, **data):
         account = cls._api_retrieve(id)
         if set(data) - UPDATABLE_FIELDS:
-            raise errors.unknown_parameters(set(data) - UPDATABLE_FIELDS)
+            raise errors.not_implemented(set(data) - UPDATABLE_FIELDS)
         account._apply(data)
         webhooks.emit("account.updated", account, account=account.id)
         return account

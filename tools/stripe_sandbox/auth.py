@@ -30,6 +30,8 @@ PUBLISHABLE_CALLS = [
     )
 ]
 INTENT_PATH = re.compile(r"^/v1/(?P<kind>payment|setup)_intents/(?P<id>\w+)")
+#: The request key telling later middlewares (:mod:`.strict`) it was made with a publishable key.
+PUBLISHABLE = web.RequestKey("stripe_sandbox_publishable_key", bool)
 
 
 def _header_key(request):
@@ -65,7 +67,8 @@ async def middleware(request, handler):
         key = key or params.get("client_secret") or ""
     if key.startswith("sk_"):
         return await handler(request)
-    if not key.startswith("pk_"):
+    request[PUBLISHABLE] = key.startswith("pk_")
+    if not request[PUBLISHABLE]:
         raise errors.StripeError(
             401,
             "You did not provide an API key. Provide it in the Authorization header "

@@ -7,18 +7,21 @@ transactions' ``net`` per currency. ``/v1/balance_transactions`` lists them newe
 by ``type``, ``source``, ``payout``, ``currency`` and ``created``, paginated with
 ``limit``/``starting_after``/``has_more``.
 
-``POST /v1/payouts`` pays out the whole available balance of a currency (``amount`` may be left out;
-any other amount is refused): every transaction not yet paid out is linked to the payout, which adds
-its own negative ``payout`` transaction, so ``?payout=po_...`` lists transactions whose nets sum to
-zero. The payout is ``paid`` at once (``payout.created`` then ``payout.paid``) to the account's test
-bank account (``destination``, expandable). Refunds emit ``charge.refunded``.
+``POST /v1/payouts`` (``amount`` and ``currency`` required, as on Stripe) pays out exactly
+``amount`` from the available balance of ``currency``; more than that balance is refused with
+Stripe's 400 ``balance_insufficient``. A payout that empties the balance settles every transaction
+not yet paid out, its own negative ``payout`` transaction included, so ``?payout=po_...`` lists
+transactions whose nets sum to zero (Stripe links transactions to its automatic payouts); a smaller
+payout settles none, and its own transaction waits for the next payout that empties the balance.
+The payout is ``paid`` at once (``payout.created`` then ``payout.paid``) to the account's test bank
+account (``destination``, expandable). Refunds emit ``charge.refunded``.
 """
 
 import time
 
 from aiohttp import web
 from localstripe.resources import BalanceTransaction, Charge, List, Payout, Refund, StripeObject
-from localstripe.server import api_list_all, api_retrieve, json_response
+from localstripe.server import api_list_all, json_response
 
 from . import errors, scoping, webhooks
 from .accounts import Account
@@ -75,8 +78,6 @@ def _created_filter(created):
         "lt": int.__lt__,
         "lte": int.__le__,
     }
-    if set(bounds) - set(tests):
-        raise errors.unknown_parameters({f"created[{op}]" for op in set(bounds) - set(tests)})
     return lambda timestamp: all(tests[op](timestamp, value) for op, value in bounds.items())
 
 
@@ -93,7 +94,7 @@ def _list_transactions(
     **kwargs,
 ):
     if kwargs:
-        raise errors.unknown_parameters(kwargs)
+        raise errors.not_implemented(kwargs)
     created_matches = _created_filter(created)
     listing = List(url, limit=limit, starting_after=starting_after)
     listing._list = [
@@ -118,7 +119,8 @@ def _payout_init(
     **kwargs,
 ):
     if kwargs:
-        raise errors.unknown_parameters(kwargs)
+        name = min(kwargs)
+        raise errors.invalid_request(f"The sandbox's payouts do not take {name}.", param=name)
     account = Account._api_retrieve(scoping.current_account())
     if not account.payouts_enabled:
         raise errors.invalid_request(
@@ -127,23 +129,16 @@ def _payout_init(
         )
     if method not in (None, "standard"):
         raise errors.invalid_request("The sandbox only makes standard payouts.", param="method")
-    currency = (currency or account.default_currency).lower()
-    unpaid = [t for t in transactions(currency) if t._payout is None]
-    available = sum(t.net for t in unpaid)
-    amount = available if amount is None else int_param(amount, "amount", minimum=1)
-    if available <= 0 or amount > available:
+    amount, currency = int_param(amount, "amount", minimum=1), currency.lower()
+    available = sum(t.net for t in transactions(currency))
+    if amount > available:
         raise errors.invalid_request(
-            "You have insufficient funds in your Stripe account for this transfer. "
-            f"Your available balance is {available} {currency}.",
+            "You have insufficient funds in your Stripe account for this transfer. Your card "
+            "balance is too low. You can use the /v1/balance endpoint to view your Stripe "
+            "balance (for more details, see stripe.com/docs/api#balance).",
             code="balance_insufficient",
-            param="amount",
         )
-    if amount != available:
-        raise errors.invalid_request(
-            f"The sandbox pays out the whole available balance: leave amount out or "
-            f"pass {available} ({currency}).",
-            param="amount",
-        )
+    unpaid = [t for t in transactions(currency) if t._payout is None]
     StripeObject.__init__(self)
     self.amount = amount
     self.arrival_date = int(time.time())
@@ -165,8 +160,9 @@ def _payout_init(
         source=self.id,
         description=description or "STRIPE PAYOUT",
     )
-    for paid_out in unpaid + [transaction]:
-        paid_out._payout = self.id
+    if amount == available:  # emptied: this payout settles what was not paid out yet
+        for paid_out in [*unpaid, transaction]:
+            paid_out._payout = self.id
     self.balance_transaction = transaction.id
     self.status = "pending"
     webhooks.emit("payout.created", self)
@@ -208,6 +204,5 @@ async def retrieve_balance(request):
     )
 
 
-for _path in ("/v1/balance/history", "/v1/balance_transactions"):
-    routes.get(_path)(api_list_all(BalanceTransaction, _path))
-routes.get("/v1/balance/history/{id}")(api_retrieve(BalanceTransaction, "/v1/balance/history/{id}"))
+# (Stripe's older alias, /v1/balance/history, is no endpoint of the SDK's pinned version.)
+routes.get("/v1/balance_transactions")(api_list_all(BalanceTransaction, "/v1/balance_transactions"))

@@ -5,7 +5,7 @@ suffix, application fee amount, ``on_behalf_of``).
 A declined charge's error is Stripe's: HTTP 402 ``card_error`` with ``code`` (``card_declined``,
 ``expired_card``, ``incorrect_cvc``), ``decline_code``, ``charge``, ``payment_method`` and, for
 PaymentIntents, the ``payment_intent`` (status ``requires_payment_method``, ``last_payment_error``
-set to the same error).
+set to the same error). Charge lists also filter by ``payment_intent``, as Stripe's do.
 """
 
 from localstripe.resources import Charge, PaymentIntent, PaymentMethod
@@ -96,6 +96,16 @@ def _raise_decline(self):
     raise errors.card_error(error.pop("message"), **error)
 
 
+_list_charges = Charge._api_list_all.__func__
+
+
+def _list_charges_of_intent(cls, url, payment_intent=None, **kwargs):
+    listing = _list_charges(cls, url, **kwargs)
+    if payment_intent is not None:
+        listing._list = [c for c in listing._list if c.payment_intent == payment_intent]
+    return listing
+
+
 def _payment_method_details(self):
     payment_method = PaymentMethod._api_retrieve(self.payment_method)
     card = getattr(payment_method, "card", None)
@@ -121,4 +131,5 @@ def _payment_method_details(self):
 Charge._initialize_charge = _initialize_charge_from_intent
 Charge._set_auth_failure = _set_decline
 Charge._raise_failure = _raise_decline
+Charge._api_list_all = classmethod(_list_charges_of_intent)
 Charge.payment_method_details = property(_payment_method_details)

@@ -34,10 +34,26 @@ def missing_parameter(name):
     )
 
 
-def unknown_parameters(names):
+def not_implemented(names):
+    """A parameter Stripe takes there (:mod:`.strict` let it through) that the sandbox does not
+    implement: said as such, not as Stripe's ``parameter_unknown``."""
     name = min(names)
     return StripeError(
-        400, f"Received unknown parameter: {name}", code="parameter_unknown", param=name
+        400, f"The Stripe sandbox does not implement the parameter {name} here.", param=name
+    )
+
+
+def api_version_invalid(version):
+    error = StripeError(400, f"Invalid Stripe API version: {version}", code="api_version_invalid")
+    error.body["error"]["param"] = None  # Stripe names no parameter: the version is a header
+    return error
+
+
+def unrecognized_url(method, path):
+    return StripeError(
+        404,
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we "
+        "can help at https://support.stripe.com/.",
     )
 
 

@@ -58,7 +58,7 @@ async def create_account_link(request):
         data.pop("return_url"),
     )
     if data:
-        raise errors.unknown_parameters(data)
+        raise errors.not_implemented(data)
     token = random_id(32)
     now = int(time.time())
     STATE.account_links[token] = AccountLinkGrant(

@@ -4,9 +4,11 @@ confirmation rules, and both response shapes.
 Accepted and echoed: ``description``, ``statement_descriptor(_suffix)``, ``setup_future_usage``,
 ``application_fee_amount`` (only on a connected account, as Stripe requires for direct charges),
 ``on_behalf_of``, ``receipt_email``, ``shipping``, ``payment_method_options``,
-``payment_method_types``, ``capture_method``, ``metadata``, ``customer``, ``payment_method``,
-``confirm``/``off_session``. Responses carry ``charges`` (every attempt, the API 2019-05-16 shape
-Odoo reads) and ``latest_charge`` (an id unless expanded).
+``payment_method_types`` (``allowed_payment_method_types`` in the SDK's pinned version),
+``capture_method``, ``metadata``, ``customer``, ``payment_method``, ``confirm``/``off_session``.
+An intent has both ``charges`` (every attempt, the API 2019-05-16 shape Odoo reads) and
+``latest_charge`` (an id unless expanded); each response keeps the one of its API version
+(:mod:`.strict`).
 
 Confirmation: a declining card gives a 402 ``card_error`` (see :mod:`.charges`). A card that asks
 for 3-D Secure (see :mod:`.cards`) leaves the intent in ``requires_action`` with a
@@ -109,6 +111,10 @@ def _create(cls, confirm=None, off_session=None, **data):
         raise errors.missing_parameter("amount")
     fields = checked_fields(data, int_param(data["amount"], "amount", minimum=1))
     data = {k: v for k, v in data.items() if k not in INTENT_FIELDS}
+    # the SDK's pinned version names it allowed_payment_method_types; 2019-05-16, as localstripe
+    # does, payment_method_types
+    if "allowed_payment_method_types" in data:
+        data["payment_method_types"] = data.pop("allowed_payment_method_types")
     if data.get("payment_method"):
         data["payment_method"] = _payment_method_id(data["payment_method"])
     intent = cls(**data)
@@ -237,7 +243,7 @@ async def confirm(request):
     data = dict(await get_post_data(request) or {})
     expand = data.pop("expand", None)
     if set(data) - CONFIRM_PARAMS:
-        raise errors.unknown_parameters(set(data) - CONFIRM_PARAMS)
+        raise errors.not_implemented(set(data) - CONFIRM_PARAMS)
     intent = PaymentIntent._api_retrieve(request.match_info["id"])
     payment_method = data.get("payment_method")
     if data.get("payment_method_data"):

@@ -73,7 +73,7 @@ def _create(cls, customer=None, payment_method=None, **data):
 
 def _clone(cls, customer, payment_method, metadata=None, **data):
     if data:
-        raise errors.unknown_parameters(data)
+        raise errors.not_implemented(data)
     for name, value in (("customer", customer), ("payment_method", payment_method)):
         if not value:
             raise errors.missing_parameter(name)

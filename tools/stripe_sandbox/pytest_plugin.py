@@ -37,11 +37,13 @@ class SandboxServer:
         self.process = process
         self.log_path = log_path
 
-    def client(self, stripe_account=None, max_network_retries=0):
-        """An official ``stripe.StripeClient`` aimed at the sandbox (API, Connect and files)."""
+    def client(self, stripe_account=None, max_network_retries=0, stripe_version=None):
+        """An official ``stripe.StripeClient`` aimed at the sandbox (API, Connect and files),
+        sending ``stripe_version`` (default: the SDK's pinned version)."""
         return stripe.StripeClient(
             self.secret_key,
             stripe_account=stripe_account,
+            stripe_version=stripe_version,
             client_id=self.client_id,
             base_addresses={"api": self.url, "connect": self.url, "files": self.url},
             max_network_retries=max_network_retries,
@@ -50,11 +52,14 @@ class SandboxServer:
     def reset(self):
         requests.post(self.url + "/_sandbox/reset", timeout=10).raise_for_status()
 
-    def register_webhook(self, url, name="tests", events=None):
-        """Deliver events (all, or those types) to ``url``, signed with :attr:`webhook_secret`."""
+    def register_webhook(self, url, name="tests", events=None, api_version=None):
+        """Deliver events (all, or those types) to ``url``, signed with :attr:`webhook_secret`,
+        in ``api_version`` (default: the SDK's pinned version, the accounts' default)."""
         data = {"url": url, "secret": self.webhook_secret}
         if events:
             data["events[]"] = list(events)
+        if api_version:
+            data["api_version"] = api_version
         requests.post(
             f"{self.url}/_config/webhooks/{name}", data=data, timeout=10
         ).raise_for_status()

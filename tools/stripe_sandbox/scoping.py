@@ -102,7 +102,7 @@ def _retrieve(cls, id):
 
 def _list_all(cls, url, limit=None, starting_after=None, **kwargs):
     if kwargs:
-        raise errors.unknown_parameters(kwargs)
+        raise errors.not_implemented(kwargs)
     listing = List(url, limit=limit, starting_after=starting_after)
     prefix = cls.object + ":"
     listing._list = [

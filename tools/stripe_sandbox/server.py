@@ -3,8 +3,9 @@
 It is localstripe's application rebuilt: the sandbox's routes first (so that they replace
 localstripe's for the same method and path), then every other localstripe route, behind these
 middlewares, outermost first: access log (without query strings or tokens), ``--latency-ms``,
-localstripe's error rendering, the ``Stripe-Account`` scope, API keys, idempotency, and saving to
-the ``--state-file``.
+localstripe's error rendering, the ``Stripe-Account`` scope, API keys, strictness by API version
+(:mod:`.strict`: a refused request goes no further), idempotency, and saving to the
+``--state-file``.
 """
 
 import argparse
@@ -17,11 +18,11 @@ from pathlib import Path
 
 from aiohttp import web
 from localstripe import server as localstripe_server
-from localstripe.webhooks import register_webhook
 
 from . import (
     PLATFORM_ACCOUNT_ID,
     accounts,
+    api_versions,
     auth,
     balance,
     cards,
@@ -31,8 +32,10 @@ from . import (
     onboarding,
     payment_intents,
     payment_methods,
+    request_log,
     scoping,
     setup_intents,
+    strict,
     webhooks,
 )
 from .config import CONFIG
@@ -52,6 +55,7 @@ ROUTE_MODULES = (
     balance,
     fees,
     webhooks,
+    request_log,
 )
 STRIPE_JS = Path(__file__).parent / "static" / "stripe-v3.js"
 CORS_ALLOWED_HEADERS = (
@@ -77,7 +81,17 @@ async def reset(request):
     deliveries); keep the webhook registrations and the platform account."""
     STATE.clear()
     webhooks.forget_deliveries()
+    request_log.forget()
     accounts.ensure_platform_account()
+    return web.json_response({"ok": True})
+
+
+@routes.post("/_sandbox/idempotency/expire")
+async def expire_idempotency_keys(request):
+    """Forget every stored idempotent answer, as Stripe does 24 hours later; the objects stay.
+    Tests call it before each test: a test's rolled back database would otherwise reuse the keys
+    (derived from records and attempts) of the test before it."""
+    STATE.idempotency.clear()
     return web.json_response({"ok": True})
 
 
@@ -152,10 +166,12 @@ async def latency(request, handler):
 def build_app(state_file=None):
     middlewares = [
         access_log,
+        request_log.middleware,
         latency,
         localstripe_server.error_middleware,
         scoping.middleware,
         auth.middleware,
+        strict.middleware,
         idempotency.middleware,
     ]
     if state_file is not None:
@@ -192,6 +208,12 @@ def parse_args(argv=None):
     )
     parser.add_argument("--webhook-url", help="endpoint that receives every event")
     parser.add_argument("--webhook-secret", help="signing secret of --webhook-url")
+    parser.add_argument(
+        "--webhook-api-version",
+        default=api_versions.DEFAULT,
+        choices=api_versions.KNOWN,
+        help=f"API version of the events sent to --webhook-url (default: {api_versions.DEFAULT})",
+    )
     parser.add_argument(
         "--webhook-delay",
         type=float,
@@ -247,5 +269,10 @@ def main(argv=None):
         state_file.load()
     accounts.ensure_platform_account()
     if args.webhook_url:
-        register_webhook("command-line", args.webhook_url, args.webhook_secret, None)
+        webhooks.register(
+            "command-line",
+            args.webhook_url,
+            args.webhook_secret,
+            api_version=args.webhook_api_version,
+        )
     asyncio.run(serve(build_app(state_file), args.host, args.port, state_file))

@@ -37,6 +37,10 @@ for _field in EXTRA_FIELDS + ("last_setup_error",):
 
 def _create(cls, confirm=None, payment_method=None, **data):
     fields = {name: data.pop(name) for name in EXTRA_FIELDS if name in data}
+    # the SDK's pinned version names it allowed_payment_method_types; 2019-05-16, as localstripe
+    # does, payment_method_types
+    if "allowed_payment_method_types" in data:
+        data["payment_method_types"] = data.pop("allowed_payment_method_types")
     intent = cls(**data)
     vars(intent).update(fields)
     if payment_method:
@@ -113,7 +117,7 @@ async def confirm(request):
     data = dict(await get_post_data(request) or {})
     expand = data.pop("expand", None)
     if set(data) - CONFIRM_PARAMS:
-        raise errors.unknown_parameters(set(data) - CONFIRM_PARAMS)
+        raise errors.not_implemented(set(data) - CONFIRM_PARAMS)
     intent = SetupIntent._api_retrieve(request.match_info["id"])
     payment_method = data.get("payment_method")
     if payment_method:

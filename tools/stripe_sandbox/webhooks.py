@@ -3,9 +3,12 @@
 Every event is stored with the account it happened on (``GET /v1/events`` lists them per account).
 An event that happens on a connected account carries ``"account": "acct_..."``; platform events have
 no ``account`` key. Each event is POSTed to every registered endpoint (``--webhook-url`` at
-start-up, localstripe's ``POST /_config/webhooks/{id}``, removed with ``DELETE
-/_config/webhooks/{id}``) with a ``Stripe-Signature`` that ``stripe.Webhook.construct_event``
-accepts, after ``--webhook-delay`` seconds; there are no retries. ``GET
+start-up, ``POST /_config/webhooks/{id}`` with ``url``, ``secret``, ``events[]`` and
+``api_version``, removed with ``DELETE /_config/webhooks/{id}``) with a ``Stripe-Signature`` that
+``stripe.Webhook.construct_event`` accepts, after ``--webhook-delay`` seconds; there are no
+retries. As on Stripe, an endpoint gets its events in its own API version (default: the accounts'
+default version, :data:`.api_versions.DEFAULT`): ``"api_version"`` says which, and
+``data.object`` has that version's fields (:func:`.api_versions.render`). ``GET
 /_sandbox/webhook_deliveries`` lists the attempts so that tests can wait for them.
 """
 
@@ -20,9 +23,9 @@ from aiohttp import web
 from localstripe import resources
 from localstripe import webhooks as localstripe_webhooks
 from localstripe.resources import Event
-from localstripe.server import json_response
+from localstripe.server import get_post_data, json_response
 
-from . import scoping
+from . import api_versions, errors, scoping
 from .config import CONFIG
 from .signing import sign_payload
 
@@ -69,12 +72,22 @@ def forget_deliveries():
     _deliveries.clear()
 
 
+def register(name, url, secret, events=None, api_version=None):
+    """Deliver events (all, or those of ``events``) to ``url``, in ``api_version``."""
+    api_version = api_version or api_versions.DEFAULT
+    if api_version not in api_versions.KNOWN:
+        raise errors.api_version_invalid(api_version)
+    localstripe_webhooks.register_webhook(name, url, secret, events)
+    localstripe_webhooks._webhooks[name].api_version = api_version
+
+
 async def _deliver(event):
     await asyncio.sleep(CONFIG.webhook_delay)
-    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode("utf-8")
     for webhook in list(localstripe_webhooks._webhooks.values()):
         if webhook.events is not None and event.type not in webhook.events:
             continue
+        rendered = api_versions.render(event._export(), webhook.api_version)
+        payload = json.dumps(rendered, indent=2, sort_keys=True).encode("utf-8")
         headers = {
             "Content-Type": "application/json; charset=utf-8",
             "Stripe-Signature": sign_payload(payload, webhook.secret),
@@ -125,6 +138,19 @@ async def list_deliveries(request):
     }
     data = [d for d in _deliveries if all(d[k] == v for k, v in wanted.items())]
     return json_response({"object": "list", "data": data})
+
+
+@routes.post("/_config/webhooks/{id}")
+async def register_webhook(request):
+    """localstripe's registration, with the endpoint's ``api_version``."""
+    data = await get_post_data(request) or {}
+    url, secret, events = data.get("url"), data.get("secret"), data.get("events")
+    if not url or not secret or not url.startswith("http"):
+        raise errors.invalid_request("Give the endpoint's url (http...) and secret.")
+    if events is not None and not isinstance(events, list):
+        raise errors.invalid_request("events[] is a list of event types.", param="events")
+    register(request.match_info["id"], url, secret, events, data.get("api_version"))
+    return web.Response()
 
 
 @routes.delete("/_config/webhooks/{id}")

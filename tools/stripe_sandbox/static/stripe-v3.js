@@ -54,11 +54,15 @@
         return {type: "validation_error", code, message};
     }
 
-    /** Stripe's form encoding: nested objects become `a[b][c]=value`. */
+    /**
+     * Stripe's form encoding: nested objects become `a[b][c]=value`. Empty values are left out, as
+     * Stripe.js leaves them out: the API reads `a=` as "unset a" and refuses it for most
+     * parameters (Odoo's billing details have '' for the address lines a customer has not got).
+     */
     function formEncode(params, prefix = "", form = new URLSearchParams()) {
         for (const [name, value] of Object.entries(params)) {
             const key = prefix ? `${prefix}[${name}]` : name;
-            if (value === undefined || value === null) {
+            if (value === undefined || value === null || value === "") {
                 continue;
             } else if (typeof value === "object") {
                 formEncode(value, key, form);

@@ -4,6 +4,14 @@ import pytest
 import requests
 import stripe
 
+#: A card as Stripe.js sends it to ``POST /v1/payment_methods``.
+CARD_4242 = {
+    "card[number]": "4242424242424242",
+    "card[exp_month]": "12",
+    "card[exp_year]": "2034",
+    "card[cvc]": "123",
+}
+
 
 @pytest.fixture
 def customer(hub_client):
@@ -24,7 +32,7 @@ def test_fields_are_echoed_and_expandable(hub, hub_client, customer, new_card):
             "application_fee_amount": 125,
             "on_behalf_of": hub,
             "receipt_email": "bob@example.com",
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "capture_method": "automatic",
             "metadata": {"occurrence": "17"},
             "confirm": True,
@@ -52,8 +60,10 @@ def test_fields_are_echoed_and_expandable(hub, hub_client, customer, new_card):
     assert charge.metadata.to_dict() == {"occurrence": "17"}
     assert charge.application_fee_amount == 125 and charge.application_fee.startswith("fee_")
     assert charge.outcome.type == "authorized"
-    assert intent["charges"]["data"][0]["id"] == charge.id
-    assert intent["charges"]["data"][0]["payment_method_details"]["card"]["brand"] == "visa"
+    assert "charges" not in intent  # the 2019-05-16 shape; the pinned version has latest_charge
+    listed = hub_client.v1.charges.list({"payment_intent": intent.id}).data
+    assert [c.id for c in listed] == [charge.id]
+    assert listed[0].payment_method_details.card.brand == "visa"
 
     plain = hub_client.v1.payment_intents.retrieve(intent.id)
     assert plain.latest_charge == charge.id
@@ -236,7 +246,7 @@ def test_retry_with_another_card_after_a_decline(hub_client, new_card):
         intent_id, {"payment_method": new_card(hub_client).id}
     )
     assert intent.status == "succeeded"
-    assert len(intent["charges"]["data"]) == 2
+    assert len(hub_client.v1.charges.list({"payment_intent": intent_id}).data) == 2
 
 
 @pytest.mark.parametrize("number", ["4000002760003184", "4000002500003155", "4000000000003220"])
@@ -327,6 +337,13 @@ def test_confirm_with_the_publishable_key_and_client_secret(stripe_sandbox, hub,
         params={"key": stripe_sandbox.publishable_key, "client_secret": intent.client_secret},
     )
     assert shown.status_code == 200 and shown.json()["id"] == intent.id
+    card = requests.post(
+        stripe_sandbox.url + "/v1/payment_methods",
+        headers=headers,
+        timeout=5,
+        data={"key": stripe_sandbox.publishable_key, "type": "card", **CARD_4242},
+    )
+    assert card.status_code == 200, card.text
     confirmed = requests.post(
         url + "/confirm",
         headers=headers,
@@ -334,11 +351,7 @@ def test_confirm_with_the_publishable_key_and_client_secret(stripe_sandbox, hub,
         data={
             "key": stripe_sandbox.publishable_key,
             "client_secret": intent.client_secret,
-            "payment_method_data[type]": "card",
-            "payment_method_data[card][number]": "4242424242424242",
-            "payment_method_data[card][exp_month]": "12",
-            "payment_method_data[card][exp_year]": "2034",
-            "payment_method_data[card][cvc]": "123",
+            "payment_method": card.json()["id"],
             "return_url": "http://odoo.example/payment/stripe/return",
         },
     )

@@ -65,7 +65,8 @@ def _connected_hub_with_a_payout(server):
         },
         {"idempotency_key": "kept-key"},
     )
-    payout = hub_client.v1.payouts.create({})
+    available = hub_client.v1.balance.retrieve().available[0].amount
+    payout = hub_client.v1.payouts.create({"amount": available, "currency": "eur"})
     redirect = requests.get(
         platform.oauth.authorize_url({"redirect_uri": "http://x.example/cb"}), timeout=5
     )

@@ -16,7 +16,7 @@ def test_confirm_attaches_the_card_to_the_customer(platform, customer, new_card)
         {
             "customer": customer.id,
             "description": "Wallet card",
-            "payment_method_types": ["card"],
+            "allowed_payment_method_types": ["card"],
             "usage": "off_session",
         }
     )
@@ -31,7 +31,7 @@ def test_confirm_attaches_the_card_to_the_customer(platform, customer, new_card)
     )
 
 
-def test_odoo_validation_payload_is_accepted(stripe_sandbox, customer):
+def test_odoo_validation_payload_is_accepted(stripe_sandbox, platform, customer):
     """Odoo's payment_stripe adds mandate options for EUR when it validates a card."""
     headers = {
         "Authorization": "Bearer " + stripe_sandbox.secret_key,
@@ -56,10 +56,9 @@ def test_odoo_validation_payload_is_accepted(stripe_sandbox, customer):
         },
     )
     assert response.status_code == 200, response.text
-    assert (
-        response.json()["payment_method_options"]["card"]["mandate_options"]["interval"]
-        == "sporadic"
-    )
+    assert "payment_method_options" not in response.json()  # not in 2019-05-16's SetupIntent
+    options = platform.v1.setup_intents.retrieve(response.json()["id"]).payment_method_options
+    assert options.card.mandate_options.interval == "sporadic"
 
 
 def test_3ds_card_waits_for_authentication(stripe_sandbox, platform, customer, new_card):
@@ -143,16 +142,24 @@ def test_always_3ds_card_still_needs_authentication_off_session(platform, custom
     assert raised.value.code == "authentication_required"
 
 
-def test_confirm_with_publishable_key_and_payment_method_data(stripe_sandbox, platform, customer):
+def test_confirm_with_publishable_key_and_a_card_made_with_it(stripe_sandbox, platform, customer):
+    """Stripe.js's confirmSetup: the card made with the publishable key, then the confirmation."""
     intent = platform.v1.setup_intents.create({"customer": customer.id})
     url = f"{stripe_sandbox.url}/v1/setup_intents/{intent.id}/confirm"
-    card = {
-        "payment_method_data[type]": "card",
-        "payment_method_data[card][number]": "4242424242424242",
-        "payment_method_data[card][exp_month]": "12",
-        "payment_method_data[card][exp_year]": "2034",
-        "payment_method_data[card][cvc]": "123",
-    }
+    made = requests.post(
+        stripe_sandbox.url + "/v1/payment_methods",
+        timeout=5,
+        data={
+            "key": stripe_sandbox.publishable_key,
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2034",
+            "card[cvc]": "123",
+        },
+    )
+    assert made.status_code == 200, made.text
+    card = {"payment_method": made.json()["id"]}
     wrong = requests.post(
         url, timeout=5, data={"key": stripe_sandbox.publishable_key, "client_secret": "x", **card}
     )
