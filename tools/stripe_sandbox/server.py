@@ -139,6 +139,7 @@ async def access_log(request, handler):
         if "token" in request.match_info:
             path = request.match_info.route.resource.canonical
         account = request.headers.get("Stripe-Account")
+        request_log.record(request, status)
         _logger.info(
             "%s %s%s -> %s (%.0f ms)",
             request.method,
@@ -166,7 +167,6 @@ async def latency(request, handler):
 def build_app(state_file=None):
     middlewares = [
         access_log,
-        request_log.middleware,
         latency,
         localstripe_server.error_middleware,
         scoping.middleware,
