@@ -2,10 +2,10 @@
 carried and how it was answered, and the TCP connections it came over.
 
 - ``GET /_sandbox/requests?method=&path=&account=&version=&status=``: the requests since the last
-  reset, oldest first, each ``{method, path, route, account, version, status, idempotency_key,
-  key_type}`` (``route`` is the path template, ``/v1/setup_intents/{id}/confirm``; ``version`` the
-  ``Stripe-Version`` header, or ``null``; ``key_type`` ``secret`` or ``publishable``). Tests use it
-  to assert that Stripe accepted each request the addons make under the version it carried.
+  reset, oldest first, each ``{method, path, route, account, version, status,
+  idempotency_key}`` (``route`` is the path template, ``/v1/setup_intents/{id}/confirm``;
+  ``version`` the ``Stripe-Version`` header, or ``null``). Tests use it to assert that Stripe
+  accepted each request the addons make under the version it carried.
 - ``GET /_sandbox/stats``: ``{"requests": n, "connections": m}``, the API requests and the
   distinct client connections (peer address and port) they came over since the last reset:
   ``make bench`` reports connections per 100 calls (a client that reuses its HTTP connections
@@ -31,13 +31,6 @@ def _logged(path):
     return path.startswith(("/v1/", "/oauth/"))
 
 
-def _key_type(request):
-    """``secret`` for a server's request (``Authorization: Bearer sk_...``), else ``publishable``
-    (Stripe.js sends its publishable key as the ``key`` parameter)."""
-    auth = request.headers.get("Authorization", "")
-    return "secret" if auth.startswith(("Bearer sk_", "Bearer rk_")) else "publishable"
-
-
 def record(request, status):
     """Keep an API request and how it was answered (called by the access log, which knows the
     status whatever the handler did)."""
@@ -56,7 +49,6 @@ def record(request, status):
             "version": request.headers.get("Stripe-Version"),
             "status": status,
             "idempotency_key": request.headers.get("Idempotency-Key"),
-            "key_type": _key_type(request),
         }
     )
 

@@ -31,14 +31,7 @@ class OfnConsentGranter(models.AbstractModel):
         if account.state != "connected":
             raise UserError(_("%(hub)s does not take card payments.", hub=hub.name))
         consent = self._consent(partner, hub)
-        consent.write(
-            {
-                "card_id": card.id,
-                "state": "pending",
-                "reason": False,
-                "grant_attempts": consent.grant_attempts + 1,
-            }
-        )
+        consent.write({"card_id": card.id, "state": "pending", "reason": False})
         gateway = self.env["ofn.stripe.gateway"]
         try:
             clone = self.env["ofn.card.cloner"].clone_for(card, account)
@@ -54,9 +47,7 @@ class OfnConsentGranter(models.AbstractModel):
             intent = gateway.create_setup_intent(
                 params,
                 account=account.stripe_account_id,
-                idempotency_key=gateway.idempotency_key(
-                    "consent", consent.id, consent.grant_attempts
-                ),
+                idempotency_key=gateway.next_attempt_key("consent", consent, "grant_attempts"),
             )
         except StripeGatewayError as error:  # declined by the bank, or the hub unreachable
             consent.write({"state": "failed", "reason": error.args[0]})

@@ -20,7 +20,6 @@ class OfnWalletCardSaver(models.AbstractModel):
         """Create the SetupIntent; returns what Stripe.js needs (client secret, publishable key)."""
         partner = partner.commercial_partner_id
         customer = partner._ofn_platform_customer()
-        partner.sudo().ofn_card_setup_attempts += 1
         gateway = self.env["ofn.stripe.gateway"]
         params: SetupIntentCreateParams = {
             "customer": customer,
@@ -30,8 +29,8 @@ class OfnWalletCardSaver(models.AbstractModel):
         }
         intent = gateway.create_setup_intent(
             params,
-            idempotency_key=gateway.idempotency_key(
-                "wallet-card", partner.id, partner.sudo().ofn_card_setup_attempts
+            idempotency_key=gateway.next_attempt_key(
+                "wallet-card", partner, "ofn_card_setup_attempts"
             ),
         )
         return {"setup_intent": intent["id"], "client_secret": intent["client_secret"]}

@@ -128,11 +128,10 @@ class StripeConnectController(http.Controller):
                 params["email"] = company.email
             # a new account per attempt (a hub whose earlier account was disconnected gets a
             # new one); the same attempt sent again gets the same account
-            company.sudo().ofn_stripe_account_creations += 1
             created = gateway.create_account(
                 params,
-                idempotency_key=gateway.idempotency_key(
-                    "account", company.id, company.sudo().ofn_stripe_account_creations
+                idempotency_key=gateway.next_attempt_key(
+                    "account", company, "ofn_stripe_account_creations"
                 ),
             )
             # Stripe's Account has no livemode: an account made with a live key is live
@@ -140,7 +139,6 @@ class StripeConnectController(http.Controller):
                 company, created["id"], "account_link", livemode=platform_livemode()
             )
         query = url_encode({"company_id": company.id})
-        account.sudo().onboarding_links += 1
         link = gateway.create_account_link(
             {
                 "account": account.stripe_account_id,
@@ -149,9 +147,7 @@ class StripeConnectController(http.Controller):
                 "refresh_url": f"{self._url(ONBOARDING_REFRESH)}?{query}",
             },
             # an Account Link expires within minutes: every visit asks for a new one
-            idempotency_key=gateway.idempotency_key(
-                "account-link", account.id, account.sudo().onboarding_links
-            ),
+            idempotency_key=gateway.next_attempt_key("account-link", account, "onboarding_links"),
         )
         return link["url"]
 

@@ -94,14 +94,15 @@ class OfnStripeGateway(models.AbstractModel):
         """The process's client for the current key and addresses (made once, thread-safe)."""
         key = self._secret_key()
         client_id = get_setting("OFN_STRIPE_CLIENT_ID")
-        identity = (hashlib.sha256(key.encode()).hexdigest(), client_id, api_base(), connect_base())
+        api, connect = api_base(), connect_base()
+        identity = (hashlib.sha256(key.encode()).hexdigest(), client_id, api, connect)
         with _CLIENTS_LOCK:
             client = _CLIENTS.get(identity)
             if client is None:
                 client = stripe.StripeClient(
                     key,
                     client_id=client_id,
-                    base_addresses={"api": api_base(), "connect": connect_base()},
+                    base_addresses={"api": api, "connect": connect},
                     max_network_retries=const.STRIPE_MAX_NETWORK_RETRIES,
                 )
                 _CLIENTS[identity] = client
@@ -120,6 +121,15 @@ class OfnStripeGateway(models.AbstractModel):
         """
         database = self.env["ir.config_parameter"].sudo().get_param("database.uuid", "")
         return f"{purpose}-{record_id}-{attempt}-{database[:8]}"
+
+    def next_attempt_key(self, purpose, record, counter):
+        """Count one more attempt on ``record`` (its integer field ``counter``) and return that
+        attempt's idempotency key. The count is written in the caller's transaction: if it rolls
+        back after Stripe answered, the retry counts the same attempt again and gets Stripe's
+        first answer; once committed, the next attempt makes a new object."""
+        record = record.sudo()
+        record[counter] += 1
+        return self.idempotency_key(purpose, record.id, record[counter])
 
     def _call(self, what, operation, *, account=None, idempotency_key=None):
         """Run ``operation(services, options)`` on the shared client; return its result as a
