@@ -62,3 +62,10 @@ DEFAULT_CHARGE_RETRY_DELAY_HOURS = 24
 # The reference of the charge of one occurrence, attempt by attempt: payment_stripe derives the
 # idempotency key of the PaymentIntent from it, so a re-run after a crash never charges twice.
 CHARGE_REFERENCE = "OFN-SO{occurrence}-{attempt}"
+
+# A card payment whose answer never came back (or that Stripe asked to slow down) is asked again,
+# with the same idempotency key, this many minutes later...
+CHARGE_UNANSWERED_RETRY_MINUTES = 15
+# ... while Stripe still keeps the key's first answer (24 hours): past this many hours, nothing
+# new is sent, the hub checks Stripe's dashboard.
+CHARGE_REPLAY_WINDOW_HOURS = 23

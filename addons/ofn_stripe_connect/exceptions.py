@@ -57,5 +57,17 @@ class StripeGatewayError(UserError):
         return self.code == "authentication_required"
 
     @property
+    def outcome_unknown(self):
+        """Stripe may have acted, or not: its answer never came back (the network), or Stripe
+        failed while handling the request (5xx). Never "nothing happened": the same request,
+        with the same idempotency key, settles it."""
+        return self.error_type == "APIConnectionError" or (self.http_status or 0) >= 500
+
+    @property
+    def rate_limited(self):
+        """Stripe refused to handle the request now (429): nothing was done, ask again later."""
+        return self.error_type == "RateLimitError" or self.http_status == 429
+
+    @property
     def account_unreachable(self):
         return self.error_type == "PermissionError" or self.code == "account_invalid"

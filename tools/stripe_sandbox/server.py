@@ -3,9 +3,9 @@
 It is localstripe's application rebuilt: the sandbox's routes first (so that they replace
 localstripe's for the same method and path), then every other localstripe route, behind these
 middlewares, outermost first: access log (without query strings or tokens), ``--latency-ms``,
-localstripe's error rendering, the ``Stripe-Account`` scope, API keys, strictness by API version
-(:mod:`.strict`: a refused request goes no further), idempotency, and saving to the
-``--state-file``.
+localstripe's error rendering, the outages tests ask for (:mod:`.faults`), the ``Stripe-Account``
+scope, API keys, strictness by API version (:mod:`.strict`: a refused request goes no further),
+idempotency, and saving to the ``--state-file``.
 """
 
 import argparse
@@ -27,6 +27,7 @@ from . import (
     balance,
     cards,
     connect_oauth,
+    faults,
     fees,
     idempotency,
     onboarding,
@@ -56,6 +57,7 @@ ROUTE_MODULES = (
     fees,
     webhooks,
     request_log,
+    faults,
 )
 STRIPE_JS = Path(__file__).parent / "static" / "stripe-v3.js"
 CORS_ALLOWED_HEADERS = (
@@ -82,6 +84,7 @@ async def reset(request):
     STATE.clear()
     webhooks.forget_deliveries()
     request_log.forget()
+    faults.forget()
     accounts.ensure_platform_account()
     return web.json_response({"ok": True})
 
@@ -169,6 +172,7 @@ def build_app(state_file=None):
         access_log,
         latency,
         localstripe_server.error_middleware,
+        faults.middleware,
         scoping.middleware,
         auth.middleware,
         strict.middleware,

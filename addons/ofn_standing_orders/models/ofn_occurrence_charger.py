@@ -6,12 +6,25 @@ from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
 
-from ..const import CHARGE_REFERENCE
+from ..const import (
+    CHARGE_REFERENCE,
+    CHARGE_REPLAY_WINDOW_HOURS,
+    CHARGE_UNANSWERED_RETRY_MINUTES,
+)
 
 _logger = logging.getLogger(__name__)
 
 # an occurrence whose card payment is due, in a state (first attempt or retry)
 _DUE = "o.state = %s AND o.next_charge_at <= %s AND NOT COALESCE(o.needs_attention, FALSE)"
+
+
+class _Unanswered(Exception):
+    """Stripe's answer to the charge never came back (or Stripe asked to slow down): the
+    attempt is undone here and asked again later, never recorded as a failure."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
 
 
 class OfnOccurrenceCharger(models.AbstractModel):
@@ -24,7 +37,12 @@ class OfnOccurrenceCharger(models.AbstractModel):
     a run that dies after Stripe took the money and before the commit is replayed by the next
     run with the same key, and Stripe answers with the same PaymentIntent instead of charging
     again. A failed attempt is tried again by the retry job, as the hub's policy says; after
-    the last one, the invoice stays unpaid and the hub is asked to settle it."""
+    the last one, the invoice stays unpaid and the hub is asked to settle it.
+
+    A charge whose answer never came back is not a failed charge: Stripe may have taken the
+    money. The attempt is undone in Odoo and asked again, same reference and so same key, until
+    Stripe answers (with the PaymentIntent it made, if it made one). Past Stripe's 24 hours of
+    replay, nothing new is sent: the hub looks the payment up on Stripe."""
 
     _name = "ofn.occurrence.charger"
     _description = "Charge a standing order's invoice to the customer's card"
@@ -43,6 +61,17 @@ class OfnOccurrenceCharger(models.AbstractModel):
 
     # ------------------------------------------------------------------ one attempt
     def _charge_one(self, occurrence):
+        since = occurrence.charge_unknown_since
+        if since and fields.Datetime.now() - since > timedelta(hours=CHARGE_REPLAY_WINDOW_HOURS):
+            self._unsettled(occurrence)
+            return
+        try:
+            with self.env.cr.savepoint():
+                self._attempt(occurrence)
+        except _Unanswered as unanswered:
+            self._unanswered(occurrence, unanswered.error)
+
+    def _attempt(self, occurrence):
         invoice = occurrence.invoice_id
         # the confirmation applied the credit before the first attempt; credit granted since
         # then pays before a retry
@@ -54,7 +83,12 @@ class OfnOccurrenceCharger(models.AbstractModel):
         attempt = occurrence.charge_attempts + 1
         # "confirmed" while the card is charged: the outcome moves it on (paid, waiting, failed)
         occurrence.write(
-            {"charge_attempts": attempt, "next_charge_at": False, "state": "confirmed"}
+            {
+                "charge_attempts": attempt,
+                "next_charge_at": False,
+                "state": "confirmed",
+                "charge_unknown_since": False,
+            }
         )
         token, reason, message = self._card_to_charge(occurrence)
         if not token:
@@ -82,14 +116,60 @@ class OfnOccurrenceCharger(models.AbstractModel):
         try:
             tx._send_payment_request()
         except (UserError, ValidationError) as error:
-            # the platform lost access to the hub's account, or Stripe is out of reach: nothing
-            # was charged
-            tx._set_error(str(error))
             cause = error.__cause__
+            if isinstance(cause, StripeGatewayError) and (
+                cause.outcome_unknown or cause.rate_limited
+            ):
+                raise _Unanswered(cause) from error
+            # the platform lost access to the hub's account, or Stripe refused the request:
+            # nothing was charged
+            tx._set_error(str(error))
             unreachable = isinstance(cause, StripeGatewayError) and cause.account_unreachable
             self._fail(occurrence, "hub_disconnected" if unreachable else "error", str(error))
             return
         self._after_charge(occurrence, tx)
+
+    def _unanswered(self, occurrence, error):
+        """The attempt was undone: ask Stripe the same again in a while."""
+        now = fields.Datetime.now()
+        occurrence.write(
+            {
+                "charge_unknown_since": occurrence.charge_unknown_since or now,
+                "next_charge_at": now + timedelta(minutes=CHARGE_UNANSWERED_RETRY_MINUTES),
+                "failure_message": _(
+                    "Stripe did not answer the card payment (%(reason)s): it is asked again, "
+                    "and can never be charged twice.",
+                    reason=error.args[0],
+                ),
+            }
+        )
+        _logger.warning(
+            "Standing order occurrence %s: Stripe did not answer the card payment (%s); the "
+            "same payment is asked again after %s minutes",
+            occurrence.id,
+            error.error_type or error.http_status,
+            CHARGE_UNANSWERED_RETRY_MINUTES,
+        )
+
+    def _unsettled(self, occurrence):
+        """Stripe never answered, and it no longer keeps the key's answer: whether the card was
+        charged can only be read on Stripe. Nothing new is sent; the hub is asked to check."""
+        reference = CHARGE_REFERENCE.format(
+            occurrence=occurrence.id, attempt=occurrence.charge_attempts + 1
+        )
+        occurrence.write(
+            {
+                "needs_attention": True,
+                "next_charge_at": False,
+                "failure_reason": "error",
+                "failure_message": _(
+                    "Stripe never answered the card payment %(reference)s: look for it on the "
+                    "hub's Stripe dashboard before charging the customer again.",
+                    reference=reference,
+                ),
+            }
+        )
+        self._flag_for_hub(occurrence)
 
     def _after_charge(self, occurrence, tx):
         if tx.state == "done":

@@ -37,6 +37,11 @@ class OfnStandingOrderOccurrence(models.Model):
     next_charge_at = fields.Datetime(
         readonly=True, index=True, help="When the card is charged (again); empty: not planned."
     )
+    charge_unknown_since = fields.Datetime(
+        readonly=True,
+        help="Since when Stripe's answer to the card payment is missing: the same payment, with "
+        "the same idempotency key, is asked again until Stripe answers.",
+    )
     failure_reason = fields.Selection(FAILURE_REASONS, readonly=True)
     failure_message = fields.Char(readonly=True)
     needs_attention = fields.Boolean(

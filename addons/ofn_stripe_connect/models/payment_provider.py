@@ -166,6 +166,7 @@ class PaymentProvider(models.Model):
                 and error.json_body
                 and 400 <= (error.http_status or 0) < 500
                 and not error.account_unreachable  # not the card's fault: say what it is
+                and not error.rate_limited  # nor a refusal: Stripe did nothing, ask again later
             ):
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)

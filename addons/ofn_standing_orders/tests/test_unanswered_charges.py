@@ -1,0 +1,126 @@
+from datetime import timedelta
+
+import requests
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import StandingOrderChargeCase
+
+
+@tagged("post_install", "-at_install")
+class TestUnansweredCharges(StandingOrderChargeCase):
+    """A charge whose answer never came back is not a failed charge: Stripe may have taken the
+    money. The attempt is asked again with the same idempotency key until Stripe answers, and a
+    rate limit is never an outcome of the order."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub, cls.manager, cls.account, cls.schedule = cls._setup_hub(
+            "Unanswered Hub", "unanswered_manager"
+        )
+        cls._setup_products()
+        cls.confirmer = cls.env["ofn.cycle.confirmer"]
+        cls.charger = cls.env["ofn.occurrence.charger"]
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(requests.delete, self.sandbox_url + "/_sandbox/faults", timeout=10)
+
+    def _one(self, name):
+        customer = self._customer(name, [self.hub])
+        self._standing(customer, self.schedule, [(self.veg_box, 1)])
+        return customer, self._placed_and_closed(self.schedule)
+
+    def _fault(self, kind, times):
+        """The next ``times`` PaymentIntent creations on Stripe fail that way (the gateway's SDK
+        client sends a request up to three times: two network retries)."""
+        requests.post(
+            self.sandbox_url + "/_sandbox/faults",
+            data={"kind": kind, "path": "/v1/payment_intents", "times": times},
+            timeout=10,
+        ).raise_for_status()
+
+    def _assert_waiting_not_failed(self, customer, occurrence):
+        self.assertEqual(occurrence.state, "confirmed", "not a failed payment")
+        self.assertEqual(occurrence.charge_attempts, 0, "the attempt is undone, to be asked again")
+        self.assertFalse(occurrence.transaction_ids)
+        self.assertFalse(occurrence.failure_reason)
+        self.assertTrue(occurrence.charge_unknown_since)
+        wait = occurrence.next_charge_at - fields.Datetime.now()
+        self.assertAlmostEqual(wait.total_seconds() / 60, 15, delta=1)
+        self.assertFalse(self._mails_to(customer, "did not go through"), "nobody is told it failed")
+
+    def test_an_answer_lost_after_stripe_took_the_money_charges_once(self):
+        """Stripe stores the PaymentIntent, then every answer (the SDK's retries too) is lost
+        on the way back. The retry job, the next confirmation runs and the attempt asked again
+        leave exactly one PaymentIntent, and the order paid."""
+        customer, occurrence = self._one("Lou Lost")
+        self._fault("answer_lost", times=3)
+        with self.assertLogs(
+            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
+        ):
+            self.confirmer.confirm()
+
+        self._assert_waiting_not_failed(customer, occurrence)
+        [intent] = self._intents(self.account, occurrence)
+        self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
+        self.assertEqual(intent.description, f"OFN-SO{occurrence.id}-1")
+
+        self.charger.charge_due("failed")  # the retry job: not a failure to retry
+        self.confirmer.confirm()  # not due yet
+        self.assertEqual(occurrence.charge_attempts, 0)
+
+        self._retry_later(occurrence)
+        self.confirmer.confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(occurrence.transaction_ids.reference, f"OFN-SO{occurrence.id}-1")
+        self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
+        self.assertFalse(occurrence.charge_unknown_since)
+        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1, "charged once")
+
+    def test_a_rate_limit_leaves_the_order_waiting_and_is_asked_again(self):
+        customer, occurrence = self._one("Rita Ratelimited")
+        self._fault("rate_limited", times=3)
+        with self.assertLogs(
+            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
+        ):
+            self.confirmer.confirm()
+
+        self._assert_waiting_not_failed(customer, occurrence)
+        self.assertFalse(self._intents(self.account, occurrence), "Stripe did nothing")
+
+        requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
+        self._retry_later(occurrence)
+        self.confirmer.confirm()
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1)
+
+    def test_past_stripes_replay_window_nothing_new_is_sent(self):
+        """Stripe keeps a key's answer for 24 hours: a payment unanswered for longer may have
+        been charged, and a new request could charge again. The hub is asked to check Stripe."""
+        _customer, occurrence = self._one("Uma Unsettled")
+        self._fault("answer_lost", times=3)
+        with self.assertLogs(
+            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
+        ):
+            self.confirmer.confirm()
+        [intent] = self._intents(self.account, occurrence)
+
+        occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
+        self._retry_later(occurrence)
+        self.confirmer.confirm()
+
+        self.assertTrue(occurrence.needs_attention)
+        self.assertFalse(occurrence.next_charge_at)
+        self.assertIn(f"OFN-SO{occurrence.id}-1", occurrence.failure_message)
+        self.assertIn("Stripe dashboard", occurrence.failure_message)
+        self.assertEqual(occurrence.sale_order_id.activity_ids.user_id, self.manager)
+        self.assertEqual(
+            [i.id for i in self._intents(self.account, occurrence)], [intent.id], "nothing new"
+        )
+        self._retry_later(occurrence)
+        self.assertFalse(self.confirmer.confirm() & occurrence)
