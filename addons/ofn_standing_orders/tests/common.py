@@ -147,5 +147,27 @@ class StandingOrderChargeCase(StandingOrderChargeCommon, OfnWalletCase):
     pass
 
 
+class OneHubChargeCase(StandingOrderChargeCase):
+    """One connected hub (``hub_name``, managed by ``manager_login``) with a schedule and the
+    products; ``_one`` gives a customer's standing order placed in a cycle that just closed."""
+
+    hub_name = manager_login = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.hub, cls.manager, cls.account, cls.schedule = cls._setup_hub(
+            cls.hub_name, cls.manager_login
+        )
+        cls._setup_products()
+        cls.confirmer = cls.env["ofn.cycle.confirmer"]
+        cls.charger = cls.env["ofn.occurrence.charger"]
+
+    def _one(self, name):
+        customer = self._customer(name, [self.hub])
+        self._standing(customer, self.schedule, [(self.veg_box, 1)])
+        return customer, self._placed_and_closed(self.schedule)
+
+
 class StandingOrderChargeHttpCase(StandingOrderChargeCommon, OfnWalletHttpCase):
     pass

@@ -1,28 +1,15 @@
 from odoo.tests import tagged
 
-from .common import StandingOrderChargeCase
+from .common import OneHubChargeCase, StandingOrderChargeCase
 
 
 @tagged("post_install", "-at_install")
-class TestChargeFailures(StandingOrderChargeCase):
+class TestChargeFailures(OneHubChargeCase):
     """A card payment that does not go through is stored with its reason, the customer and the
     hub are told, and the retry job tries again as the hub's policy says; after the last
     attempt the invoice stays unpaid and the hub is asked to settle it. No order is lost."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hub, cls.manager, cls.account, cls.schedule = cls._setup_hub(
-            "Failing Hub", "failing_manager"
-        )
-        cls._setup_products()
-        cls.confirmer = cls.env["ofn.cycle.confirmer"]
-        cls.charger = cls.env["ofn.occurrence.charger"]
-
-    def _one(self, name):
-        customer = self._customer(name, [self.hub])
-        self._standing(customer, self.schedule, [(self.veg_box, 1)])
-        return customer, self._placed_and_closed(self.schedule)
+    hub_name, manager_login = "Failing Hub", "failing_manager"
 
     def test_declined_card_retries_on_schedule_then_flags_the_hub(self):
         customer, occurrence = self._one("Dan Declined")

@@ -5,42 +5,33 @@ import requests
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import StandingOrderChargeCase
+from .common import OneHubChargeCase
+
+CHARGER_LOG = "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger"
 
 
 @tagged("post_install", "-at_install")
-class TestUnansweredCharges(StandingOrderChargeCase):
+class TestUnansweredCharges(OneHubChargeCase):
     """A charge whose answer never came back is not a failed charge: Stripe may have taken the
     money. The attempt is asked again with the same idempotency key until Stripe answers, and a
     rate limit is never an outcome of the order."""
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.hub, cls.manager, cls.account, cls.schedule = cls._setup_hub(
-            "Unanswered Hub", "unanswered_manager"
-        )
-        cls._setup_products()
-        cls.confirmer = cls.env["ofn.cycle.confirmer"]
-        cls.charger = cls.env["ofn.occurrence.charger"]
+    hub_name, manager_login = "Unanswered Hub", "unanswered_manager"
 
     def setUp(self):
         super().setUp()
         self.addCleanup(requests.delete, self.sandbox_url + "/_sandbox/faults", timeout=10)
 
-    def _one(self, name):
-        customer = self._customer(name, [self.hub])
-        self._standing(customer, self.schedule, [(self.veg_box, 1)])
-        return customer, self._placed_and_closed(self.schedule)
-
-    def _fault(self, kind, times):
-        """The next ``times`` PaymentIntent creations on Stripe fail that way (the gateway's SDK
-        client sends a request up to three times: two network retries)."""
+    def _confirm_unanswered(self, kind):
+        """The confirmation run, while every PaymentIntent creation on Stripe fails that way
+        (three times: the gateway's SDK client tries a request three times)."""
         requests.post(
             self.sandbox_url + "/_sandbox/faults",
-            data={"kind": kind, "path": "/v1/payment_intents", "times": times},
+            data={"kind": kind, "path": "/v1/payment_intents", "times": 3},
             timeout=10,
         ).raise_for_status()
+        with self.assertLogs(CHARGER_LOG, "WARNING"):
+            self.confirmer.confirm()
 
     def _assert_waiting_not_failed(self, customer, occurrence):
         self.assertEqual(occurrence.state, "confirmed", "not a failed payment")
@@ -57,11 +48,7 @@ class TestUnansweredCharges(StandingOrderChargeCase):
         on the way back. The retry job, the next confirmation runs and the attempt asked again
         leave exactly one PaymentIntent, and the order paid."""
         customer, occurrence = self._one("Lou Lost")
-        self._fault("answer_lost", times=3)
-        with self.assertLogs(
-            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
-        ):
-            self.confirmer.confirm()
+        self._confirm_unanswered("answer_lost")
 
         self._assert_waiting_not_failed(customer, occurrence)
         [intent] = self._intents(self.account, occurrence)
@@ -84,11 +71,7 @@ class TestUnansweredCharges(StandingOrderChargeCase):
 
     def test_a_rate_limit_leaves_the_order_waiting_and_is_asked_again(self):
         customer, occurrence = self._one("Rita Ratelimited")
-        self._fault("rate_limited", times=3)
-        with self.assertLogs(
-            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
-        ):
-            self.confirmer.confirm()
+        self._confirm_unanswered("rate_limited")
 
         self._assert_waiting_not_failed(customer, occurrence)
         self.assertFalse(self._intents(self.account, occurrence), "Stripe did nothing")
@@ -103,11 +86,7 @@ class TestUnansweredCharges(StandingOrderChargeCase):
         """Stripe keeps a key's answer for 24 hours: a payment unanswered for longer may have
         been charged, and a new request could charge again. The hub is asked to check Stripe."""
         _customer, occurrence = self._one("Uma Unsettled")
-        self._fault("answer_lost", times=3)
-        with self.assertLogs(
-            "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger", "WARNING"
-        ):
-            self.confirmer.confirm()
+        self._confirm_unanswered("answer_lost")
         [intent] = self._intents(self.account, occurrence)
 
         occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
