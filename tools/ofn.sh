@@ -131,17 +131,36 @@ EOF
     # it is built without the setuptools<75 constraint meant for Odoo's older sdists.
     (unset PIP_CONSTRAINT; pip_install "$(grep -E '^localstripe==' "$ROOT/requirements.txt")") \
         || die "pip could not install localstripe (see above)"
-    pip_install -r "$ROOT/requirements.txt" || die "pip could not install requirements.txt (see above)"
+    grep -v '^odoo-addon-' "$ROOT/requirements.txt" >"$RUN/requirements-pip.txt"
+    pip_install -r "$RUN/requirements-pip.txt" || die "pip could not install requirements.txt (see above)"
+    install_oca_addons
     "$PY" -c 'import odoo.release as r; assert r.version_info[:2] == (18, 0), r.version' \
         || die "the venv does not import Odoo 18.0"
     echo "$want" >"$stamp"
 }
 
+# The OCA addons pinned in requirements.txt (odoo-addon-* lines): each wheel is downloaded without
+# its `odoo` requirement (Odoo is no pip distribution here) and its addon unpacked into OCA_ADDONS.
+OCA_ADDONS="$VENV/oca-addons"
+install_oca_addons() {
+    local wheels="$VENV/oca-wheels" wheel
+    say "Installing the OCA addons pinned in requirements.txt into $OCA_ADDONS"
+    rm -rf "$wheels" "$OCA_ADDONS"; mkdir -p "$wheels" "$OCA_ADDONS"
+    "$PY" -m pip download -q --no-deps --dest "$wheels" $(grep '^odoo-addon-' "$ROOT/requirements.txt") 2>&1 \
+        | { grep -v 'is ignored: it is neither a file nor a directory' || true; } >&2
+    for wheel in "$wheels"/*.whl; do
+        [ -f "$wheel" ] || die "pip could not download the OCA addons of requirements.txt (see above)"
+        "$PY" -m zipfile -e "$wheel" "$wheels/unpacked" || die "cannot unpack $wheel"
+    done
+    cp -r "$wheels"/unpacked/odoo/addons/* "$OCA_ADDONS"/
+    [ -f "$OCA_ADDONS/queue_job/__manifest__.py" ] || die "queue_job is missing from $OCA_ADDONS"
+}
+
 odoo_addons_path() {
-    "$PY" - "$ROOT" <<'EOF'
+    "$PY" - "$ROOT" "$OCA_ADDONS" <<'EOF'
 import os, sys, odoo
 base = os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__)))
-paths = [os.path.join(base, "odoo", "addons"), os.path.join(base, "addons"), os.path.join(sys.argv[1], "addons")]
+paths = [os.path.join(base, "odoo", "addons"), os.path.join(base, "addons"), sys.argv[2], os.path.join(sys.argv[1], "addons")]
 print(",".join(p for p in paths if os.path.isdir(p)))
 EOF
 }
@@ -251,7 +270,12 @@ write_conf() {
         echo "without_demo = all"
         echo "workers = 0"
         echo "max_cron_threads = ${OFN_CRON_THREADS:-1}"
+        # OCA queue_job: its jobrunner starts with every Odoo server
+        echo "server_wide_modules = base,web,queue_job"
         for line in "$@"; do echo "$line"; done
+        # the job channels and their capacity (README, "Job queue")
+        echo "[queue_job]"
+        echo "channels = ${OFN_QUEUE_CHANNELS:-root:2,root.ofn.batch:1,root.ofn.charge:1}"
     } >"$file"
 }
 
@@ -338,21 +362,6 @@ cmd_demo() {
     odoo -c "$conf" -d "$db" --logfile="$RUN/odoo-demo.log"
 }
 
-# OCA contract 18.0 for the benchmark's comparison, fetched from PyPI into .run/bench/oca (once):
-# prints the folder to add to addons_path, or fails when PyPI has no 18.0 release of it.
-bench_fetch_contract() {
-    local oca="$RUN/bench/oca" wheel
-    if [ ! -f "$oca/addons/contract/__manifest__.py" ]; then
-        rm -rf "$oca"; mkdir -p "$oca/wheel"
-        "$PY" -m pip download -q --no-deps --dest "$oca/wheel" 'odoo-addon-contract>=18.0,<18.1' 2>&1 \
-            | { grep -v 'is ignored: it is neither a file nor a directory' || true; } >&2
-        wheel=$(ls "$oca"/wheel/odoo_addon_contract-18.0*.whl 2>/dev/null | head -1)
-        [ -n "$wheel" ] || return 1
-        "$PY" -m zipfile -e "$wheel" "$oca/unpacked" && mv "$oca/unpacked/odoo/addons" "$oca/addons" || return 1
-    fi
-    echo "$oca/addons"
-}
-
 smtp_sink_start() {   # FILE: sets SMTP_PORT, SMTP_PID; FILE holds the number of messages accepted
     local out="$RUN/bench/smtp_sink.out"
     "$PY" -m bench.smtp_sink --port 0 --count-file "$1" >"$out" 2>&1 &
@@ -375,7 +384,7 @@ cmd_bench() {
     [[ "$latency" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "LATENCY_MS is a number of milliseconds (LATENCY_MS=$latency)"
     setup
     sandbox_env
-    local db=${OFN_BENCH_DB:-ofn_bench} dir="$RUN/bench" conf="$RUN/bench/odoo-bench.conf" contract_path="" contract=""
+    local db=${OFN_BENCH_DB:-ofn_bench} dir="$RUN/bench" conf="$RUN/bench/odoo-bench.conf" contract=""
     mkdir -p "$dir"
     trap 'kill ${SANDBOX_PID:-} ${SMTP_PID:-} 2>/dev/null || true; pg_stop_at_exit' EXIT
     pg_start
@@ -388,16 +397,11 @@ cmd_bench() {
     smtp_sink_start "$dir/emails.count"
     write_conf "$conf" "$db" "smtp_server = 127.0.0.1" "smtp_port = $SMTP_PORT"
     install_db "$conf" "$db" "$dir/install-$db.log"
-    if contract_path=$(bench_fetch_contract); then
-        sed -i "s|^addons_path = .*|&,$contract_path|" "$conf"
-        say "Installing OCA contract in $db"
-        if odoo -c "$conf" -d "$db" -i contract --stop-after-init --log-level=warn --logfile="$dir/install-contract.log"; then
-            contract=$(sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' "$contract_path/contract/__manifest__.py")
-        else
-            say "OCA contract did not install (log: $dir/install-contract.log): contract: not available"
-        fi
+    say "Installing OCA contract in $db"
+    if odoo -c "$conf" -d "$db" -i contract --stop-after-init --log-level=warn --logfile="$dir/install-contract.log"; then
+        contract=$(sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' "$OCA_ADDONS/contract/__manifest__.py")
     else
-        say "PyPI has no odoo-addon-contract 18.0 here: contract: not available"
+        say "OCA contract did not install (log: $dir/install-contract.log): contract: not available"
     fi
     say "Benchmark: N=$n standing orders, E=$e hubs, Stripe latency ${latency} ms (setup first, not timed)"
     : >"$dir/odoo-bench.log"
