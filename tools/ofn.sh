@@ -226,7 +226,7 @@ pg_start() {
     if as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then return; fi
     say "Starting PostgreSQL (socket in $sock, no TCP)"
     as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$RUN/pg/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
         start >/dev/null || { tail -20 "$RUN/pg/server.log" >&2; die "PostgreSQL did not start"; }
 }
 
