@@ -6,7 +6,7 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["ofn_customer_wallet", "sale_management", "sale_stock"],
+    "depends": ["ofn_customer_wallet", "sale_management", "sale_stock", "queue_job"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",
@@ -18,6 +18,8 @@
         "views/res_company_views.xml",
         "views/portal_templates.xml",
         "wizard/ofn_standing_order_stop_views.xml",
+        "data/queue_job_data.xml",
+        "data/mail_templates.xml",
         "data/ofn_cycle_cron.xml",
     ],
     "installable": True,

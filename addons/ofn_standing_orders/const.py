@@ -35,6 +35,7 @@ OCCURRENCE_STATES = [
     ("placed", "Placed"),
     ("confirmed", "Invoiced"),
     ("awaiting_authentication", "Waiting for the customer's authentication"),
+    ("charged", "Charged, payment being booked"),
     ("paid", "Paid"),
     ("failed", "Payment failed"),
     ("cancelled", "Cancelled"),
@@ -43,6 +44,13 @@ OCCURRENCE_STATES = [
 # Occurrences whose order is placed and not yet closed by the confirmation: the customer may
 # still change or skip them, a pause or cancellation asks whether they are kept.
 OPEN_OCCURRENCE_STATES = ("placed",)
+
+# what a customer may skip: a cycle not placed yet, one found empty, or a quotation placed
+SKIPPABLE_STATES = ("planned", "empty", "placed")
+
+# How many occurrences one job of a batch stage (place, confirm, book) takes, unless the system
+# parameter ofn_standing_orders.chunk_size says otherwise.
+DEFAULT_CHUNK_SIZE = 50
 
 # Why a card payment of a standing order did not go through (ARCHITECTURE.md §4 step 4).
 FAILURE_REASONS = [

@@ -132,7 +132,7 @@ class StandingOrderPortal(CustomerPortal):
     )
     def occurrence_skip(self, occurrence_id, **kwargs):
         occurrence = self._own_occurrence(occurrence_id)
-        refused = self._refused(lambda: request.env["ofn.occurrence.skipper"].skip(occurrence))
+        refused = self._refused(lambda: occurrence._skip())
         if refused:
             return refused
         message = _(
@@ -151,7 +151,7 @@ class StandingOrderPortal(CustomerPortal):
     )
     def occurrence_unskip(self, occurrence_id, **kwargs):
         occurrence = self._own_occurrence(occurrence_id)
-        refused = self._refused(lambda: request.env["ofn.occurrence.skipper"].unskip(occurrence))
+        refused = self._refused(lambda: occurrence._unskip())
         if refused:
             return refused
         closes = self._local(occurrence.cycle_id.closes_at)
@@ -204,7 +204,7 @@ class StandingOrderPortal(CustomerPortal):
                 "page_name": "ofn_standing_order_quantities",
                 "occurrence": occurrence,
                 "sale_order": order,
-                "lines": request.env["ofn.placed.order.editor"]._customer_lines(order),
+                "lines": order._ofn_customer_lines(),
                 "tz": self._customer_tz(),
                 "error": error,
             }
@@ -217,9 +217,7 @@ class StandingOrderPortal(CustomerPortal):
         }
         try:
             with request.env.cr.savepoint():
-                changes = request.env["ofn.placed.order.editor"].set_quantities(
-                    occurrence, quantities
-                )
+                changes = occurrence._set_quantities(quantities)
         except AccessError:
             raise  # a fault, not the customer's: never shown as a message
         except UserError as failure:

@@ -1,7 +1,14 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..const import CYCLE_STATES
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..const import CYCLE_STATES, OCCURRENCE_STATES
+
+# the jobs of a cycle that are not over yet
+_JOBS_RUNNING = ("wait_dependencies", "pending", "enqueued", "started")
+# the occurrences whose cycle close is over (its progress)
+_DONE_STATES = ("skipped", "empty", "paid", "failed", "cancelled", "awaiting_authentication")
 
 
 class OfnOrderCycle(models.Model):
@@ -19,6 +26,13 @@ class OfnOrderCycle(models.Model):
     opens_at = fields.Datetime(required=True, index=True)
     closes_at = fields.Datetime(required=True, index=True)
     state = fields.Selection(CYCLE_STATES, compute="_compute_state", search="_search_state")
+    occurrence_ids = fields.One2many("ofn.standing.order.occurrence", "cycle_id")
+    # the progress of the cycle's close, for the hub (ARCHITECTURE.md §4)
+    progress = fields.Float(compute="_compute_progress", help="Orders through the cycle's close, in %.")
+    progress_counts = fields.Char(compute="_compute_progress", string="Orders by state")
+    jobs_queued = fields.Integer(compute="_compute_jobs")
+    jobs_running = fields.Integer(compute="_compute_jobs")
+    jobs_failed = fields.Integer(compute="_compute_jobs")
 
     _sql_constraints = [
         ("opens_before_closing", "CHECK(opens_at < closes_at)", "A cycle closes after it opens."),
@@ -69,6 +83,114 @@ class OfnOrderCycle(models.Model):
             return [("id", "not in", self._search(domain))]
         return domain
 
+    @api.depends("occurrence_ids.state")
+    def _compute_progress(self):
+        counts = {cycle.id: {} for cycle in self}
+        for cycle, state, count in self.env["ofn.standing.order.occurrence"]._read_group(
+            [("cycle_id", "in", self.ids)], ["cycle_id", "state"], ["__count"]
+        ):
+            counts[cycle.id][state] = count
+        Occurrence = self.env["ofn.standing.order.occurrence"]
+        labels = dict(Occurrence._fields["state"]._description_selection(self.env))
+        for cycle in self:
+            by_state = counts.get(cycle.id, {})
+            total = sum(by_state.values())
+            done = sum(count for state, count in by_state.items() if state in _DONE_STATES)
+            if cycle.closes_at and cycle.closes_at > fields.Datetime.now():
+                # open: its progress is the placement
+                done = total - by_state.get("planned", 0)
+            cycle.progress = 100.0 * done / total if total else 0.0
+            cycle.progress_counts = ", ".join(
+                f"{labels[state]}: {by_state[state]}"
+                for state, _label in OCCURRENCE_STATES
+                if by_state.get(state)
+            )
+
+    def _compute_jobs(self):
+        Job = self.env["queue.job"].sudo()
+        counts = {
+            (cycle.id, state): count
+            for cycle, state, count in Job._read_group(
+                [("ofn_cycle_id", "in", self.ids)], ["ofn_cycle_id", "state"], ["__count"]
+            )
+        }
+        for cycle in self:
+            cycle.jobs_queued = sum(
+                counts.get((cycle.id, state), 0) for state in ("wait_dependencies", "pending", "enqueued")
+            )
+            cycle.jobs_running = counts.get((cycle.id, "started"), 0)
+            cycle.jobs_failed = counts.get((cycle.id, "failed"), 0)
+
+    def action_view_failed_jobs(self):
+        """The cycle's failed jobs, to read why and run them again."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("queue_job.action_queue_job")
+        action["domain"] = [("ofn_cycle_id", "in", self.ids), ("state", "=", "failed")]
+        action["context"] = {}
+        return action
+
+    # === SUMMARIES FOR THE HUB === #
+
+    def _send_summary(self, stage):
+        """The hub's managers get one summary of the cycle's ``stage`` (``placement`` or
+        ``confirmation``) once the stage's jobs are done: orders by state, problems by kind.
+        A job: while the stage still runs, it is run again later."""
+        self.ensure_one()
+        from .ofn_standing_order_occurrence import STAGE_METHODS  # noqa: PLC0415 (import cycle)
+
+        running = self.env["queue.job"].sudo().search_count(
+            [
+                ("ofn_cycle_id", "=", self.id),
+                ("state", "in", _JOBS_RUNNING),
+                ("method_name", "in", STAGE_METHODS[stage]),
+                ("uuid", "!=", self.env.context.get("job_uuid") or ""),
+            ]
+        )
+        charging = stage == "confirmation" and self.occurrence_ids.filtered(
+            lambda o: o.state == "charged"
+            or (o.state == "confirmed" and o.next_charge_at and not o.needs_attention)
+        )
+        if running or charging:
+            raise RetryableJobError("the stage still runs", seconds=30, ignore_retry=True)
+        template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
+        managers = self.company_id._ofn_managers().partner_id
+        if managers:
+            template.send_mail(
+                self.id,
+                email_values={"recipient_ids": [(6, 0, managers.ids)]},
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+
+    def _summary_problems(self, stage):
+        """[(title, [line])] for each kind of problem of the stage, in a fixed order (the
+        summary's template reads it)."""
+        occurrences = self.occurrence_ids
+        reasons = dict(occurrences._fields["failure_reason"]._description_selection(self.env))
+        stuck = occurrences.filtered(lambda o: o.needs_attention and o.failure_reason == "error" and o.state in ("planned", "placed"))
+        kinds = [
+            (_("Could not be placed or confirmed (tried again by every run)"), stuck),
+            (_("Nothing to order"), occurrences.filtered(lambda o: o.state == "empty")),
+            (
+                _("Changed at placement"),
+                occurrences.filtered(lambda o: o.state == "placed" and o.change_note),
+            ),
+        ]
+        if stage == "confirmation":
+            kinds.append(
+                (
+                    _("Waiting for the customer's authentication"),
+                    occurrences.filtered(lambda o: o.state == "awaiting_authentication"),
+                )
+            )
+            failed = occurrences.filtered(lambda o: o.state == "failed")
+            for reason in dict.fromkeys(failed.mapped("failure_reason")):
+                kinds.append(
+                    (
+                        _("Payment failed: %(reason)s", reason=reasons.get(reason, reason)),
+                        failed.filtered(lambda o, reason=reason: o.failure_reason == reason),
+                    )
+                )
+        return [(title, [o._summary_line() for o in found]) for title, found in kinds if found]
+
     @api.model_create_multi
     def create(self, vals_list):
         """A cycle made by hand reaches the standing orders of its schedule at once."""
@@ -97,7 +219,7 @@ class OfnOrderCycle(models.Model):
                 ]
             )
         )
-        self.env["ofn.occurrence.syncer"].sync(orders)
+        orders._sync_occurrences()
 
     @api.constrains("schedule_id", "company_id")
     def _check_schedule_of_the_hub(self):

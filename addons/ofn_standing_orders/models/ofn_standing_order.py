@@ -1,7 +1,8 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero, float_round
 
-from ..const import PAYMENT_MODES, STANDING_ORDER_STATES
+from ..const import OPEN_OCCURRENCE_STATES, PAYMENT_MODES, STANDING_ORDER_STATES
 
 
 class OfnStandingOrder(models.Model):
@@ -100,7 +101,7 @@ class OfnStandingOrder(models.Model):
     def create(self, vals_list):
         orders = super().create(vals_list)
         orders.filtered(lambda o: o.status == "active")._check_payment_possible()
-        self.env["ofn.occurrence.syncer"].sync(orders)
+        orders._sync_occurrences()
         return orders
 
     def write(self, vals):
@@ -108,8 +109,128 @@ class OfnStandingOrder(models.Model):
         if {"payment_mode", "partner_id", "status"} & set(vals):
             self.filtered(lambda o: o.status == "active")._check_payment_possible()
         if {"schedule_id", "start_date", "end_date", "status"} & set(vals):
-            self.env["ofn.occurrence.syncer"].sync(self)
+            self._sync_occurrences()
         return result
+
+    def _stop(self, status, open_orders):
+        """Pauses (``paused``) or cancels (``cancelled``) these standing orders; the orders
+        already placed in cycles still open are kept (``keep``: confirmed, invoiced and charged
+        when their cycle closes) or cancelled with them (``cancel``: the customer is told)."""
+        if status not in ("paused", "cancelled") or open_orders not in ("keep", "cancel"):
+            raise UserError(_("Pause or cancel, keeping or cancelling the open orders."))
+        orders = self.filtered(lambda o: o.status == "active") if status == "paused" else self
+        if open_orders == "cancel":
+            orders._open_occurrences()._cancel_with_standing_order()
+        orders.write({"status": status})
+        return orders
+
+    def _open_occurrences(self):
+        """Orders placed in cycles that have not closed yet: the customer may still get them."""
+        return (
+            self.env["ofn.standing.order.occurrence"]
+            .sudo()
+            .search(
+                [
+                    ("standing_order_id", "in", self.ids),
+                    ("state", "in", OPEN_OCCURRENCE_STATES),
+                    ("cycle_id.closes_at", ">", fields.Datetime.now()),
+                ]
+            )
+        )
+
+    # ------------------------------------------------------------------ occurrences
+    def _sync_occurrences(self):
+        """Keeps the occurrences in step with the schedule's cycles: one for every cycle closing
+        within the dates while the standing order is active or paused (inserted, never
+        duplicated: a unique constraint and ``ON CONFLICT DO NOTHING``), and the unplaced ones
+        that no longer fit removed."""
+        self.env.flush_all()
+        for order in self.sudo():
+            wanted = order._cycles_in_range() if order.status in ("active", "paused") else []
+            wanted_ids = [cycle.id for cycle in wanted]
+            if wanted_ids:
+                self.env.cr.execute(
+                    """INSERT INTO ofn_standing_order_occurrence
+                           (standing_order_id, cycle_id, company_id, partner_id, cycle_opens_at,
+                            state, create_uid, create_date, write_uid, write_date)
+                       SELECT %(order)s, c.id, %(company)s, %(partner)s, c.opens_at, 'planned',
+                              %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
+                         FROM ofn_order_cycle c WHERE c.id = ANY(%(cycles)s)
+                       ON CONFLICT (standing_order_id, cycle_id) DO NOTHING""",
+                    {
+                        "order": order.id,
+                        "company": order.company_id.id,
+                        "partner": order.partner_id.id,
+                        "uid": self.env.uid,
+                        "cycles": wanted_ids,
+                    },
+                )
+            self.env.cr.execute(
+                """DELETE FROM ofn_standing_order_occurrence
+                    WHERE standing_order_id = %s AND state = 'planned' AND sale_order_id IS NULL
+                      AND NOT (cycle_id = ANY(%s))""",
+                [order.id, wanted_ids],
+            )
+        self.env["ofn.standing.order.occurrence"].invalidate_model()
+        self.invalidate_recordset(["occurrence_ids"])
+
+    def _cycles_in_range(self):
+        """The schedule's cycles that close on or after the start and open by the end date."""
+        return self.schedule_id.cycle_ids.filtered(
+            lambda c: (
+                c.closes_at.date() >= self.start_date
+                and (not self.end_date or c.opens_at.date() <= self.end_date)
+            )
+        )
+
+    # ------------------------------------------------------------------ placement
+    def _quantities_for(self, stock):
+        """[(product, quantity)] to order this cycle, capped by the stock still free for stored
+        products, and the changes made, in words. ``stock`` (product id -> quantity still free)
+        is shared by the orders placed together: what this order takes is taken from it."""
+        ordered, changes = [], []
+        for line in self.line_ids:
+            product = line.product_id
+            if not (product.active and product.sale_ok):
+                changes.append(_("%(product)s: no longer sold", product=product.display_name))
+                continue
+            quantity = line.quantity
+            if product.is_storable:
+                free = self._free_quantity(product, stock)
+                rounding = product.uom_id.rounding
+                if float_compare(quantity, free, precision_rounding=rounding) > 0:
+                    quantity = max(float_round(free, precision_rounding=rounding), 0.0)
+                    if float_is_zero(quantity, precision_rounding=rounding):
+                        changes.append(_("%(product)s: out of stock", product=product.display_name))
+                        continue
+                    changes.append(
+                        _(
+                            "%(product)s: %(wanted)s wanted, %(got)s available",
+                            product=product.display_name,
+                            wanted=line.quantity,
+                            got=quantity,
+                        )
+                    )
+                stock[product.id] -= quantity
+            ordered.append((product, quantity))
+        return ordered, changes
+
+    def _free_quantity(self, product, stock):
+        """What is free in the hub's warehouses, less what placed, unconfirmed orders of the hub
+        already promise (the first time the product is met)."""
+        hub = self.company_id
+        if product.id not in stock:
+            free = product.with_company(hub).with_context(allowed_company_ids=hub.ids).free_qty
+            self.env.cr.execute(
+                """SELECT COALESCE(SUM(l.product_uom_qty), 0) FROM sale_order_line l
+                     JOIN sale_order so ON so.id = l.order_id
+                     JOIN ofn_standing_order_occurrence o ON o.sale_order_id = so.id
+                    WHERE l.product_id = %s AND so.company_id = %s AND so.state IN ('draft', 'sent')
+                      AND o.state = 'placed'""",
+                [product.id, hub.id],
+            )
+            stock[product.id] = free - self.env.cr.fetchone()[0]
+        return stock[product.id]
 
 
 class OfnStandingOrderLine(models.Model):

@@ -1,6 +1,82 @@
-from odoo import api, fields, models
+"""The occurrence of a standing order in an order cycle, and its state machine (ARCHITECTURE.md §4).
 
-from ..const import FAILURE_REASONS, OCCURRENCE_STATES
+The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and enqueue it:
+
+    planned --_place--> placed | empty                  (batch: one job per hub, cycle and chunk)
+    placed --_confirm--> confirmed | paid | cancelled   (batch: confirm, invoice, post, credit)
+    confirmed | failed --_charge--> charged | awaiting_authentication | failed
+                                                        (one job per occurrence and attempt)
+    awaiting_authentication --(customer's 3-D Secure)--> charged | failed
+    charged --_book--> paid                             (batch: payments posted and reconciled)
+
+and, by the customer or the hub before the cycle closes: planned | empty | placed --skip-->
+skipped --unskip--> planned | placed; placed --(standing order stopped)--> cancelled.
+
+A batch job runs its chunk in one transaction; when the chunk fails, it is split and run again
+until the occurrence that fails is alone: that one is marked with its reason, the others go
+through. A charge job commits the payment transaction before it calls Stripe, holds no lock
+and no open transaction during the call, and records the outcome in a new transaction; the
+payment's reference, and so its idempotency key, is the occurrence and the attempt, so a job
+run twice, or run again after its worker died, never charges twice.
+"""
+
+import logging
+import random
+import threading
+from datetime import timedelta
+
+from markupsafe import Markup
+from psycopg2 import errorcodes
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero, float_round
+
+from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import identity_exact
+
+from ..const import (
+    CHARGE_REFERENCE,
+    CHARGE_REPLAY_WINDOW_HOURS,
+    CHARGE_UNANSWERED_RETRY_MINUTES,
+    DEFAULT_CHUNK_SIZE,
+    FAILURE_REASONS,
+    OCCURRENCE_STATES,
+    OPEN_OCCURRENCE_STATES,
+    SKIPPABLE_STATES,
+)
+from .ofn_occurrence_lock import local_time, lock_before_closing
+
+_logger = logging.getLogger(__name__)
+
+# PostgreSQL errors that mean "another transaction was busy with the same rows": the job is run
+# again by queue_job (never a bad occurrence)
+_CONCURRENCY_ERRORS = (SerializationFailure, LockNotAvailable)
+_CONCURRENCY_CODES = {
+    errorcodes.SERIALIZATION_FAILURE,
+    errorcodes.LOCK_NOT_AVAILABLE,
+    errorcodes.DEADLOCK_DETECTED,
+}
+
+# what each stage acts on (SQL over the occurrence row ``o``; parameter: now)
+_PLACEABLE = """o.state = 'planned' AND o.sale_order_id IS NULL
+    AND EXISTS (SELECT 1 FROM ofn_order_cycle c
+                 WHERE c.id = o.cycle_id AND c.opens_at <= %(now)s AND c.closes_at > %(now)s)
+    AND EXISTS (SELECT 1 FROM ofn_standing_order s
+                 WHERE s.id = o.standing_order_id AND s.status = 'active')"""
+_CONFIRMABLE = """o.state = 'placed' AND EXISTS (
+    SELECT 1 FROM ofn_order_cycle c WHERE c.id = o.cycle_id AND c.closes_at <= %(now)s)"""
+_CHARGEABLE = """o.state IN ('confirmed', 'failed') AND o.next_charge_at <= %(now)s
+    AND NOT COALESCE(o.needs_attention, FALSE)"""
+_BOOKABLE = "o.state = 'charged'"
+
+# the stages' jobs, by the summary each belongs to
+STAGE_METHODS = {
+    "placement": ("_place_chunk",),
+    "confirmation": ("_confirm_chunk", "_charge"),
+}
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -22,7 +98,7 @@ class OfnStandingOrderOccurrence(models.Model):
     state = fields.Selection(
         OCCURRENCE_STATES, required=True, default="planned", readonly=True, index=True
     )
-    sale_order_id = fields.Many2one("sale.order", readonly=True, ondelete="set null")
+    sale_order_id = fields.Many2one("sale.order", readonly=True, ondelete="set null", index=True)
     change_note = fields.Text(
         readonly=True, help="What the placement changed: quantities capped, products dropped."
     )
@@ -47,8 +123,8 @@ class OfnStandingOrderOccurrence(models.Model):
     needs_attention = fields.Boolean(
         readonly=True,
         index=True,
-        help="Every attempt to charge the card failed: the invoice is unpaid and the hub has to "
-        "settle it with the customer.",
+        help="The hub has to act: every attempt to charge the card failed, or the order could "
+        "not be placed or confirmed.",
     )
     can_change = fields.Boolean(compute="_compute_can_change")
 
@@ -69,3 +145,680 @@ class OfnStandingOrderOccurrence(models.Model):
                 occurrence.state in ("planned", "skipped", "placed", "empty")
                 and occurrence.cycle_id.closes_at > now
             )
+
+    # === CRONS: FIND THE WORK, ENQUEUE IT === #
+
+    @api.model
+    def _cron_place(self):
+        """Places the standing orders of open cycles."""
+        self._enqueue_chunks(_PLACEABLE, "_place_chunk", "o.standing_order_id, o.id")
+
+    @api.model
+    def _cron_confirm(self):
+        """Confirms, invoices and charges the standing orders of closed cycles; also sends again
+        the first charges whose job was lost."""
+        self._enqueue_chunks(_CONFIRMABLE, "_confirm_chunk", "o.id")
+        self._find(_CHARGEABLE + " AND o.state = 'confirmed'")._enqueue_charges()
+        self._find(_BOOKABLE)._enqueue_booking()
+
+    @api.model
+    def _cron_retry(self):
+        """Tries the failed card payments again, as each hub's retry policy says."""
+        self._find(_CHARGEABLE + " AND o.state = 'failed'")._enqueue_charges()
+
+    @api.model
+    def _find(self, where, order_by="o.id"):
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"SELECT o.id FROM ofn_standing_order_occurrence o WHERE {where} ORDER BY {order_by}",
+            {"now": fields.Datetime.now()},
+        )
+        return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+
+    @api.model
+    def _enqueue_chunks(self, where, stage, order_by):
+        """One job per hub, cycle and chunk of at most the chunk size (a setting)."""
+        found = self._find(where, f"o.company_id, o.cycle_id, {order_by}")
+        size = self._chunk_size()
+        for (_hub, cycle), occurrences in found._grouped_by_hub_and_cycle().items():
+            for start in range(0, len(occurrences), size):
+                chunk = occurrences[start : start + size]
+                getattr(
+                    chunk.with_delay(
+                        channel="root.ofn.batch",
+                        identity_key=identity_exact,
+                        description=_(
+                            "%(stage)s %(count)s orders of %(cycle)s",
+                            stage=_("Place") if stage == "_place_chunk" else _("Confirm"),
+                            count=len(chunk),
+                            cycle=cycle.name,
+                        ),
+                    ),
+                    stage,
+                )()
+
+    def _grouped_by_hub_and_cycle(self):
+        groups: dict = {}
+        for occurrence in self:
+            key = (occurrence.company_id, occurrence.cycle_id)
+            groups[key] = groups.get(key, self.browse()) | occurrence
+        return groups
+
+    @api.model
+    def _chunk_size(self):
+        value = self.env["ir.config_parameter"].sudo().get_param("ofn_standing_orders.chunk_size")
+        try:
+            return max(int(value or DEFAULT_CHUNK_SIZE), 1)
+        except ValueError:
+            return DEFAULT_CHUNK_SIZE
+
+    def _enqueue_charges(self):
+        """One job per occurrence and attempt: enqueuing the same one twice makes one job."""
+        for occurrence in self:
+            attempt = occurrence.charge_attempts + (0 if occurrence.charge_unknown_since else 1)
+            occurrence.with_delay(
+                channel="root.ofn.charge",
+                identity_key=f"ofn-charge-{occurrence.id}-{attempt}",
+                max_retries=0,  # retried until Stripe answers; the job gives up by itself
+                description=_("Charge %(reference)s", reference=occurrence._charge_reference(attempt)),
+            )._charge(attempt)
+
+    def _enqueue_booking(self):
+        """The charged occurrences of each hub are booked together a little later: every charge
+        of the hub until then joins the same job."""
+        for hub in self.company_id:
+            self.with_delay(
+                channel="root.ofn.batch",
+                identity_key=f"ofn-book-{hub.id}",
+                eta=10,
+                description=_("Book the card payments of %(hub)s", hub=hub.name),
+            )._book_hub(hub.id)
+
+    def _enqueue_summary(self, stage):
+        """The hub's summary of the cycle's stage, sent once the stage's jobs are done."""
+        for cycle in self.cycle_id:
+            cycle.with_delay(
+                channel="root.ofn.batch",
+                identity_key=f"ofn-summary-{cycle.id}-{stage}",
+                eta=5,
+                max_retries=0,
+                description=_("Summary of %(cycle)s", cycle=cycle.name),
+            )._send_summary(stage)
+
+    # === BATCH STAGES === #
+
+    def _place_chunk(self):
+        self._run_stage("_place", "placement")
+
+    def _confirm_chunk(self):
+        self._run_stage("_confirm", "confirmation")
+
+    def _run_stage(self, stage, summary):
+        """A batch stage's job: the chunk, then the hub's summary when something changed."""
+        before = [(o.state, o.needs_attention) for o in self]
+        self._run_chunk(stage)
+        self.invalidate_recordset(["state", "needs_attention"])
+        if [(o.state, o.needs_attention) for o in self] != before:
+            self._enqueue_summary(summary)
+
+    def _run_chunk(self, stage):
+        """Runs the batch ``stage`` on this chunk in one transaction; when it fails, each half
+        is run again on its own, until the occurrence that fails is alone: that one is marked
+        with its reason (and left as it was), the others go through."""
+        try:
+            with self.env.cr.savepoint():
+                getattr(self, stage)()
+        except Exception as error:
+            if isinstance(error, _CONCURRENCY_ERRORS) or getattr(error, "pgcode", None) in (
+                _CONCURRENCY_CODES
+            ):
+                raise  # another job was busy with these rows: queue_job runs this one again
+            if len(self) == 1:
+                self._mark_stuck(stage, error)
+            else:
+                half = len(self) // 2
+                self[:half]._run_chunk(stage)
+                self[half:]._run_chunk(stage)
+
+    def _mark_stuck(self, stage, error):
+        """This occurrence alone made its chunk fail: it stays as it was (the next run tries it
+        again) and the hub is told once, in the stage's summary and on its list of problems."""
+        _logger.warning("Standing order occurrence %s: %s failed: %s", self.id, stage, error)
+        if self.needs_attention:
+            return
+        message = (
+            _("Could not be placed: %(error)s", error=str(error))
+            if stage == "_place"
+            else _("Could not be confirmed: %(error)s", error=str(error))
+        )
+        self.write({"needs_attention": True, "failure_reason": "error", "failure_message": message[:500]})
+
+    def _lock(self, where):
+        """These occurrences, locked for this transaction (``FOR UPDATE SKIP LOCKED``: one that
+        another job holds is left to it), that still match ``where`` under the lock."""
+        if not self:
+            return self
+        self.env.flush_all()
+        self.env.cr.execute(
+            f"""SELECT o.id FROM ofn_standing_order_occurrence o
+                 WHERE o.id = ANY(%(ids)s) AND ({where})
+                 ORDER BY o.id FOR UPDATE OF o SKIP LOCKED""",
+            {"ids": self.ids, "now": fields.Datetime.now()},
+        )
+        locked = {row[0] for row in self.env.cr.fetchall()}
+        self.invalidate_recordset()
+        return self.filtered(lambda occurrence: occurrence.id in locked)
+
+    # --- place --- #
+
+    def _place(self):
+        """Each planned occurrence of an active standing order in an open cycle becomes a
+        quotation of the hub, in one ``create``; stored products are capped by the stock still
+        free, the oldest standing orders served first; an order with nothing left is not
+        placed. The customers are told by a job of their own."""
+        occurrences = self._lock(_PLACEABLE)
+        if not occurrences:
+            return
+        hub = occurrences.company_id.ensure_one()
+        # placements of one hub take turns: each reads the stock the others left
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x0F5A, hub.id])
+        stock: dict[int, float] = {}
+        warehouse = hub._ofn_warehouse()
+        placed, values_list = self.browse(), []
+        for occurrence in occurrences.sorted(lambda o: (o.standing_order_id.id, o.id)):
+            standing = occurrence.standing_order_id
+            if standing.end_date and occurrence.cycle_id.opens_at.date() > standing.end_date:
+                continue
+            quantities, changes = standing._quantities_for(stock)
+            note = "; ".join(changes) or False
+            if not quantities:
+                occurrence.write({"state": "empty", "change_note": note})
+                continue
+            placed |= occurrence
+            occurrence.change_note = note
+            values_list.append(
+                {
+                    "warehouse_id": warehouse.id,
+                    "partner_id": standing.partner_id.id,
+                    "partner_shipping_id": (standing.partner_shipping_id or standing.partner_id).id,
+                    "company_id": hub.id,
+                    "origin": standing.name,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": quantity})
+                        for product, quantity in quantities
+                    ],
+                }
+            )
+        orders = (
+            self.env["sale.order"]
+            .with_company(hub)
+            .with_context(_ENGINE_CONTEXT)
+            .create(values_list)
+        )
+        for occurrence, order in zip(placed, orders, strict=True):
+            occurrence.write({"sale_order_id": order.id, "state": "placed"})
+        placed._enqueue_notification("ofn_standing_orders.mail_template_order_placed")
+
+    def _place_now(self):
+        """Places this occurrence at once (a cycle taken back by the customer while it is open)."""
+        self._place()
+
+    # --- confirm --- #
+
+    def _confirm(self):
+        """The placed orders of closed cycles are confirmed, invoiced (one invoice each) and
+        posted, in batches; the customer's credit pays first; what is left is charged to the
+        card by a job per order, or paid on invoice."""
+        occurrences = self._lock(_CONFIRMABLE)
+        if not occurrences:
+            return
+        hub = occurrences.company_id.ensure_one()
+        gone = occurrences.filtered(
+            lambda o: not o.sale_order_id or o.sale_order_id.state == "cancel"
+        )
+        gone.write({"state": "cancelled", "next_charge_at": False})
+        occurrences -= gone
+        orders = occurrences.sale_order_id.with_company(hub).with_context(_ENGINE_CONTEXT)
+        drafts = orders.filtered(lambda order: order.state in ("draft", "sent"))
+        drafts.filtered(lambda order: not order.warehouse_id).warehouse_id = hub._ofn_warehouse()
+        drafts.action_confirm()
+        invoiced = orders.invoice_ids.filtered(
+            lambda move: move.move_type == "out_invoice" and move.state != "cancel"
+        )
+        to_invoice = orders.filtered(lambda order: not (order.invoice_ids & invoiced))
+        if to_invoice:
+            invoiced |= to_invoice._create_invoices(grouped=True, final=True)
+        # the credit is applied below, on its own, so that what is left is charged to the card
+        invoiced.filtered(lambda move: move.state == "draft").with_context(
+            ofn_no_credit_apply=True
+        ).action_post()
+        applier = self.env["ofn.credit.applier"]
+        now = fields.Datetime.now()
+        by_state = {"paid": self.browse(), "card": self.browse(), "invoice": self.browse()}
+        for occurrence in occurrences:
+            order = occurrence.sale_order_id
+            invoice = (order.invoice_ids & invoiced)[:1]
+            applier.apply(invoice)
+            occurrence.invoice_id = invoice
+            if invoice.currency_id.is_zero(invoice.amount_residual):
+                by_state["paid"] |= occurrence
+            elif occurrence.standing_order_id.payment_mode == "card":
+                by_state["card"] |= occurrence
+            else:
+                by_state["invoice"] |= occurrence
+        cleared = {"needs_attention": False, "failure_reason": False, "failure_message": False}
+        by_state["paid"].write({"state": "paid", "next_charge_at": False, **cleared})
+        by_state["card"].write({"state": "confirmed", "next_charge_at": now, **cleared})
+        by_state["invoice"].write({"state": "confirmed", "next_charge_at": False, **cleared})
+        by_state["paid"]._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+        by_state["invoice"]._enqueue_notification(
+            "ofn_standing_orders.mail_template_order_invoiced"
+        )
+        by_state["card"]._enqueue_charges()
+
+    # --- charge (one occurrence, one attempt, outside any transaction) --- #
+
+    def _charge_reference(self, attempt):
+        return CHARGE_REFERENCE.format(occurrence=self.id, attempt=attempt)
+
+    def _charge(self, attempt):
+        """Charges what the invoice still owes to the customer's card for the hub: attempt
+        ``attempt`` of an off-session PaymentIntent, a direct charge on the hub's connected
+        account through Odoo's payment_stripe token flow.
+
+        1. Under the occurrence's lock, the payment transaction of this attempt is created (or
+           found: this job ran before, or runs twice), then committed;
+        2. Stripe is called with no lock and no open transaction; the attempt's idempotency key
+           makes a second call answer with the first one's PaymentIntent;
+        3. the outcome is recorded in a new transaction. An answer that never came back (or a
+           429) leaves the outcome unknown: the job is run again later with the same key,
+           until Stripe answers, and never sends a new attempt meanwhile."""
+        self.ensure_one()
+        tx = self._prepare_charge(attempt)
+        _commit(self.env)
+        if not tx:
+            return
+        try:
+            tx.with_context(ofn_stripe_commit_before_call=True)._send_payment_request()
+        except (UserError, ValidationError) as error:
+            cause = error.__cause__
+            if isinstance(cause, StripeGatewayError) and (
+                cause.outcome_unknown or cause.rate_limited
+            ):
+                self._unanswered(cause)
+                _commit(self.env)
+                seconds = (
+                    random.randint(20, 90)
+                    if cause.rate_limited
+                    else CHARGE_UNANSWERED_RETRY_MINUTES * 60
+                )
+                raise RetryableJobError(str(cause), seconds=seconds, ignore_retry=True) from error
+            # the platform lost access to the hub's account, or Stripe refused the request:
+            # nothing was charged
+            tx._set_error(str(error))
+            unreachable = isinstance(cause, StripeGatewayError) and cause.account_unreachable
+            self._fail("hub_disconnected" if unreachable else "error", str(error))
+            return
+        self._follow(tx)
+
+    def _prepare_charge(self, attempt):
+        """The payment transaction to send for ``attempt``, or None when there is nothing to
+        send (another job has the occurrence, the attempt is over, or it needs no card)."""
+        chargeable = "o.state IN ('confirmed', 'failed') AND NOT COALESCE(o.needs_attention, FALSE)"
+        if not self._lock(chargeable):
+            if self._find(f"o.id = {int(self.id)} AND {chargeable}"):
+                # another job (or the customer) holds the occurrence: this one runs later
+                raise RetryableJobError("occurrence busy", seconds=10, ignore_retry=True)
+            return None
+        reference = self._charge_reference(attempt)
+        tx = self.transaction_ids.filtered(lambda t: t.reference == reference)
+        if tx:
+            if tx.state != "draft":
+                self._follow(tx)  # the outcome is known: this job ran already
+                return None
+            since = self.charge_unknown_since
+            if since and fields.Datetime.now() - since > timedelta(hours=CHARGE_REPLAY_WINDOW_HOURS):
+                self._unsettled(reference)
+                return None
+            return tx  # sent before, its answer never came back: asked again, same key
+        if attempt != self.charge_attempts + 1:
+            return None  # a job of an older attempt
+        invoice = self.invoice_id
+        # credit granted since the last attempt pays before a retry
+        if self.charge_attempts:
+            self.env["ofn.credit.applier"].apply(invoice)
+        if invoice.currency_id.is_zero(invoice.amount_residual):
+            self.write({"state": "paid", "next_charge_at": False, "needs_attention": False})
+            self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+            return None
+        self.write(
+            {"charge_attempts": attempt, "next_charge_at": False, "state": "confirmed", "charge_unknown_since": False}
+        )
+        token, reason, message = self._card_to_charge()
+        if not token:
+            self._fail(reason, message)
+            return None
+        token.provider_id._ofn_ensure_payment_method_line()
+        return (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": token.provider_id.id,
+                    "payment_method_id": token.payment_method_id.id,
+                    "token_id": token.id,
+                    "partner_id": invoice.partner_id.id,
+                    "amount": invoice.amount_residual,
+                    "currency_id": invoice.currency_id.id,
+                    "reference": reference,
+                    "operation": "offline",
+                    "invoice_ids": [Command.set(invoice.ids)],
+                    "ofn_occurrence_id": self.id,
+                }
+            )
+        )
+
+    def _card_to_charge(self):
+        """(the hub's clone of the consented card, None, None), or (None, reason, message)."""
+        hub = self.company_id
+        customer = self.partner_id.commercial_partner_id
+        account = hub.sudo().ofn_stripe_account_id
+        if not account or account.state != "connected" or account.provider_id.state == "disabled":
+            return None, "hub_disconnected", _("%(hub)s's Stripe account is not connected.", hub=hub.name)
+        consent = customer._ofn_consent_for(hub)
+        if consent.card_id and not (consent.card_id.active and consent.hub_token_id.active):
+            return (
+                None,
+                "card_deleted",
+                _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
+            )
+        if consent.state != "active":
+            return (
+                None,
+                "no_consent",
+                _(
+                    "%(customer)s has not allowed %(hub)s to charge their card.",
+                    customer=customer.name,
+                    hub=hub.name,
+                ),
+            )
+        return consent.hub_token_id, None, None
+
+    def _unanswered(self, error):
+        """Stripe's answer never came back (or it asked to slow down): the outcome is unknown,
+        the same payment is asked again later with the same key."""
+        self.write(
+            {
+                "charge_unknown_since": self.charge_unknown_since or fields.Datetime.now(),
+                "failure_message": _(
+                    "Stripe did not answer the card payment (%(reason)s): it is asked again, "
+                    "and can never be charged twice.",
+                    reason=error.args[0],
+                ),
+            }
+        )
+        _logger.warning(
+            "Standing order occurrence %s: Stripe did not answer the card payment (%s); the "
+            "same payment is asked again later",
+            self.id,
+            error.error_type or error.http_status,
+        )
+
+    def _unsettled(self, reference):
+        """Stripe never answered, and it no longer keeps the key's answer: whether the card was
+        charged can only be read on Stripe. Nothing new is sent; the hub is asked to check."""
+        self.write(
+            {
+                "needs_attention": True,
+                "next_charge_at": False,
+                "failure_reason": "error",
+                "failure_message": _(
+                    "Stripe never answered the card payment %(reference)s: look for it on the "
+                    "hub's Stripe dashboard before charging the customer again.",
+                    reference=reference,
+                ),
+            }
+        )
+        self._flag_for_hub()
+
+    # --- outcomes of a card payment --- #
+
+    def _follow(self, tx):
+        """The occurrence follows its latest card payment: called after the charge, after the
+        customer's 3-D Secure, and by the payment's post-processing (webhooks)."""
+        self.ensure_one()
+        if tx != self.transaction_ids.sorted("id")[-1:]:
+            return  # an older attempt
+        if tx.state == "done" and self.state in ("confirmed", "awaiting_authentication", "failed"):
+            if tx.is_post_processed and self.invoice_id.payment_state in ("paid", "in_payment"):
+                # booked already (after the customer's 3-D Secure, or by a webhook)
+                self.write({"state": "paid", "next_charge_at": False, "charge_unknown_since": False})
+                self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+                return
+            self.write(
+                {
+                    "state": "charged",
+                    "next_charge_at": False,
+                    "charge_unknown_since": False,
+                    "failure_reason": False,
+                    "failure_message": False,
+                }
+            )
+            self._enqueue_booking()
+        elif tx.state == "pending" and tx.ofn_requires_authentication:
+            if self.state != "awaiting_authentication":
+                self.write({"state": "awaiting_authentication", "failure_reason": False, "charge_unknown_since": False})
+                self._enqueue_notification("ofn_standing_orders.mail_template_authentication_required")
+                self._enqueue_summary("confirmation")
+        elif tx.state in ("error", "cancel") and self.state in ("confirmed", "awaiting_authentication"):
+            reason = "authentication_failed" if self.state == "awaiting_authentication" else "declined"
+            if self.company_id.sudo().ofn_stripe_account_id.state == "revoked":
+                reason = "hub_disconnected"
+            self._fail(reason, tx._ofn_bank_message())
+
+    def _fail(self, reason, message):
+        """The attempt charged nothing: the hub's retry policy says when the next one is, or
+        that this was the last (the hub settles the invoice with the customer)."""
+        hub = self.company_id.sudo()
+        last = self.charge_attempts > hub.ofn_charge_retries
+        values = {
+            "state": "failed",
+            "failure_reason": reason,
+            "failure_message": message,
+            "charge_unknown_since": False,
+        }
+        if last:
+            values.update({"next_charge_at": False, "needs_attention": True})
+        else:
+            values["next_charge_at"] = fields.Datetime.now() + timedelta(
+                hours=hub.ofn_charge_retry_delay_hours
+            )
+        self.write(values)
+        _logger.info(
+            "Standing order occurrence %s: payment attempt %s failed (%s)%s",
+            self.id,
+            self.charge_attempts,
+            reason,
+            ", last attempt" if last else "",
+        )
+        self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
+        self._enqueue_summary("confirmation")
+        if last:
+            self._flag_for_hub()
+
+    def _flag_for_hub(self):
+        """After the last attempt: a to-do on the order for the hub's managers."""
+        order = self.sale_order_id
+        managers = self.company_id._ofn_managers()
+        user = order.user_id if order.user_id in managers else managers[:1]
+        if user:
+            order.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Standing order unpaid"),
+                note=_(
+                    "Every attempt to charge the card failed (%(reason)s). Invoice %(invoice)s "
+                    "stays unpaid: settle it with the customer.",
+                    reason=self.failure_message,
+                    invoice=self.invoice_id.name,
+                ),
+                user_id=user.id,
+            )
+
+    # --- book --- #
+
+    @api.model
+    def _book_hub(self, hub_id):
+        """Books the charged occurrences of the hub, a chunk at a time."""
+        charged = self._find(f"{_BOOKABLE} AND o.company_id = {int(hub_id)}")
+        size = self._chunk_size()
+        for start in range(0, len(charged), size):
+            charged[start : start + size]._run_chunk("_book")
+
+    def _book(self):
+        """The card payments of these charged occurrences are posted and reconciled with their
+        invoices in one batch; the occurrences are paid."""
+        occurrences = self._lock(_BOOKABLE)
+        if not occurrences:
+            return
+        occurrences.transaction_ids.filtered(
+            lambda tx: tx.state == "done" and not tx.is_post_processed
+        )._ofn_book()
+        paid = occurrences.filtered(
+            lambda o: o.invoice_id.payment_state in ("paid", "in_payment")
+        )
+        paid.write({"state": "paid", "needs_attention": False})
+        paid._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+
+    # === E-MAILS === #
+
+    def _enqueue_notification(self, template_xmlid):
+        """The customers are told by a job of their own (rendered and queued there, sent by
+        Odoo's mail queue): never inside a stage."""
+        if self:
+            self.with_delay(
+                channel="root.ofn.batch",
+                description=_("Tell the customers: %(what)s", what=template_xmlid.split(".")[-1]),
+            )._notify(template_xmlid)
+
+    def _notify(self, template_xmlid):
+        """One message per order, from the hub, on the order's chatter and e-mailed to the
+        customer, rendered from the template in the customer's language."""
+        template = self.env.ref(template_xmlid)
+        subtype = self.env.ref("mail.mt_comment")
+        for hub, occurrences in self.grouped("company_id").items():
+            orders = occurrences.sale_order_id
+            if not orders:
+                continue
+            composer = (
+                self.env["mail.compose.message"]
+                .with_company(hub)
+                .with_context(mail_notify_force_send=False, mail_create_nosubscribe=True)
+                .create(
+                    {
+                        "composition_mode": "comment",
+                        "model": "sale.order",
+                        "res_ids": orders.ids,
+                        "template_id": template.id,
+                        "author_id": hub.partner_id.id,
+                        "message_type": "comment",
+                        "subtype_id": subtype.id,
+                    }
+                )
+            )
+            composer._action_send_mail()
+
+    def _summary_line(self):
+        """This occurrence as the hub's summary lists it under a problem."""
+        parts = [self.standing_order_id.name, self.sale_order_id.name]
+        if self.state == "placed" and self.change_note:
+            parts.append(self.change_note)
+        if self.needs_attention or self.state == "failed":
+            parts.append(self.failure_message)
+        if self.state == "failed":
+            parts.append(
+                _("last attempt: the hub settles it")
+                if self.needs_attention
+                else _("tried again at %(when)s", when=self.next_charge_at)
+            )
+        return " — ".join(part for part in parts if part)
+
+    # === THE CUSTOMER'S CHANGES BEFORE THE CYCLE CLOSES === #
+
+    def _skip(self):
+        """The customer does not want this cycle's order. A quotation already placed is
+        cancelled; the occurrence keeps the link to it (the hub sees which order was
+        withdrawn)."""
+        occurrence = lock_before_closing(self, SKIPPABLE_STATES)
+        order = occurrence.sale_order_id
+        if occurrence.state == "placed" and order.state != "cancel":
+            order._ofn_check_still_a_quotation()
+            order.with_company(order.company_id).with_context(
+                disable_cancel_warning=True
+            ).action_cancel()
+            order.message_post(
+                body=Markup("<p>%s</p>")
+                % _("The customer skipped this order cycle: the order is cancelled."),
+                message_type="comment",
+                subtype_xmlid="mail.mt_note",
+            )
+        occurrence.write({"state": "skipped"})
+        occurrence.env.flush_all()  # as superuser: the hub's records are not the customer's
+        return occurrence
+
+    def _unskip(self):
+        """The customer wants this cycle's order after all: placed at once when the cycle is
+        open and the standing order active, else planned (placed when the cycle opens)."""
+        occurrence = lock_before_closing(self, ("skipped",))
+        standing = occurrence.standing_order_id
+        if standing.status not in ("active", "paused"):
+            raise UserError(_("This standing order is cancelled: its cycles cannot be taken back."))
+        occurrence.write({"state": "planned", "sale_order_id": False, "change_note": False})
+        if standing.status == "active" and occurrence.cycle_id.opens_at <= fields.Datetime.now():
+            occurrence._place()  # the row is locked by this transaction already
+        occurrence.env.flush_all()
+        return occurrence
+
+    def _set_quantities(self, quantities):
+        """New quantities for the lines of the placed quotation (``{line id: quantity}``, 0
+        removes a line; nothing is ever added). Returns the changes, one sentence each."""
+        occurrence = lock_before_closing(self, ("placed",))
+        order = occurrence.sale_order_id
+        order._ofn_check_still_a_quotation()
+        changes = order._ofn_set_customer_quantities(quantities)
+        occurrence.env.flush_all()
+        return changes
+
+    def _cancel_with_standing_order(self):
+        """The standing order stopped and its open orders go with it: the quotation is
+        cancelled and the customer told (an order confirmed meanwhile is kept)."""
+        self.env.cr.execute(
+            "SELECT id FROM ofn_standing_order_occurrence WHERE id = ANY(%s) AND state IN %s "
+            "FOR UPDATE NOWAIT",
+            [self.ids, OPEN_OCCURRENCE_STATES],
+        )
+        occurrences = self.browse(row[0] for row in self.env.cr.fetchall())
+        orders = occurrences.sale_order_id.filtered(lambda o: o.state in ("draft", "sent"))
+        for order in orders:
+            order.with_company(order.company_id).with_context(
+                disable_cancel_warning=True
+            ).action_cancel()
+        occurrences.write({"state": "cancelled", "next_charge_at": False})
+        occurrences.filtered("sale_order_id")._notify(
+            "ofn_standing_orders.mail_template_order_cancelled"
+        )
+
+
+# what the engine's orders and invoices do without: tracking messages nobody reads
+_ENGINE_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+
+
+def _testing():
+    """Inside a test's transaction, which nothing may commit."""
+    return getattr(threading.current_thread(), "testing", False)
+
+
+def _commit(env):
+    """Ends the job's unit of work (a job's own cursor; inside a test, only flushed)."""
+    env.flush_all()
+    if not _testing():
+        env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import _, models, fields
 
 
 class PaymentTransaction(models.Model):
@@ -12,20 +12,92 @@ class PaymentTransaction(models.Model):
         "ofn.standing.order.occurrence", readonly=True, index="btree_not_null", copy=False
     )
 
+    def _log_sent_message(self):
+        """Override of `payment` to keep the invoice of a standing order free of "payment sent"
+        notes: the occurrence tells what happened (and nothing is written while Stripe is
+        asked)."""
+        return super(PaymentTransaction, self.filtered(lambda tx: not tx.ofn_occurrence_id))._log_sent_message()
+
     def _post_process(self):
+        """Override of `payment`: the occurrence follows its payment once it is booked."""
         result = super()._post_process()
-        occurrences = self.filtered("ofn_occurrence_id")
-        if occurrences:
-            self.env["ofn.occurrence.charger"]._follow_transactions(occurrences)
+        for tx in self.filtered("ofn_occurrence_id"):
+            tx.ofn_occurrence_id._follow(tx)
         return result
 
     def _ofn_after_authentication(self):
-        """Once the customer answered their bank, the standing order's invoice is paid at once
-        (the payment booked), or its occurrence fails."""
+        """Override of `ofn_customer_wallet`: once the customer answered their bank, the
+        standing order's invoice is paid at once (the payment booked), or its occurrence
+        fails."""
         state = super()._ofn_after_authentication()
         if self.ofn_occurrence_id:
             if state == "done" and not self.is_post_processed:
                 self._post_process()  # books the payment; the occurrence follows
             else:
-                self.env["ofn.occurrence.charger"]._follow_transactions(self)
+                self.ofn_occurrence_id._follow(self)
         return state
+
+    def _ofn_bank_message(self):
+        """Why the bank refused, in its own words when payment_stripe kept them."""
+        message = (self.state_message or "").strip()
+        if "'" in message:  # payment_stripe wraps the bank's words
+            message = message.split("'", 1)[1].rsplit("'", 1)[0] or message
+        return message or _("The payment was refused.")
+
+    def _ofn_book(self):
+        """Batch form of `account_payment`'s post-processing for these done transactions:
+        their payments created in one ``create``, posted in one ``action_post`` and reconciled
+        with their invoices in one reconciliation plan."""
+        transactions = self.filtered(
+            lambda tx: tx.state == "done" and not tx.is_post_processed and not tx.payment_id
+        )
+        if not transactions:
+            return
+        values_list = []
+        for tx in transactions:
+            method_line = tx.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
+                lambda line, tx=tx: line.payment_provider_id == tx.provider_id
+            )
+            invoices = tx.invoice_ids.filtered(lambda move: move.state == "posted")
+            term_lines = invoices.line_ids.filtered(lambda line: line.display_type == "payment_term")
+            values_list.append(
+                {
+                    "amount": abs(tx.amount),
+                    "payment_type": "inbound",
+                    "currency_id": tx.currency_id.id,
+                    "partner_id": tx.partner_id.commercial_partner_id.id,
+                    "partner_type": "customer",
+                    "journal_id": tx.provider_id.journal_id.id,
+                    "company_id": tx.provider_id.company_id.id,
+                    "payment_method_line_id": method_line[:1].id,
+                    "payment_token_id": tx.token_id.id,
+                    "payment_transaction_id": tx.id,
+                    "memo": f"{tx.reference} - {tx.partner_id.display_name or ''} - "
+                    f"{tx.provider_reference or ''}",
+                    "invoice_ids": [fields.Command.set(invoices.ids)],
+                    **(
+                        {"destination_account_id": term_lines[0].account_id.id}
+                        if term_lines
+                        else {}
+                    ),
+                }
+            )
+        company = transactions.provider_id.company_id[:1]
+        payments = (
+            self.env["account.payment"]
+            .with_company(company)
+            .with_context(tracking_disable=True, mail_create_nolog=True)
+            .create(values_list)
+        )
+        payments.action_post()
+        plan = []
+        for tx, payment in zip(transactions, payments, strict=True):
+            tx.payment_id = payment
+            plan.append(
+                (payment.move_id.line_ids + tx.invoice_ids.line_ids).filtered(
+                    lambda line, payment=payment: line.account_id == payment.destination_account_id
+                    and not line.reconciled
+                )
+            )
+        self.env["account.move.line"]._reconcile_plan(plan)
+        transactions.is_post_processed = True

@@ -25,3 +25,14 @@ class ResCompany(models.Model):
                 raise ValidationError(_("Retry a failed payment between 0 and 10 times."))
             if hub.ofn_charge_retry_delay_hours < 1:
                 raise ValidationError(_("Wait at least one hour between two payment attempts."))
+
+    def _ofn_warehouse(self):
+        """The hub's warehouse, which its orders ship from. Odoo makes one only for the first
+        company of a database: a hub without one gets it now, named after the hub."""
+        self.ensure_one()
+        Warehouse = self.env["stock.warehouse"].sudo()
+        warehouse = Warehouse.search([("company_id", "=", self.id)], limit=1)
+        if not warehouse:
+            code = "".join(ch for ch in self.name.upper() if ch.isalnum())[:5] or "HUB"
+            warehouse = Warehouse.create({"name": self.name, "code": code, "company_id": self.id})
+        return warehouse

@@ -4,7 +4,15 @@ consents, a schedule per hub and cycles opened and closed at will."""
 from datetime import timedelta
 
 from odoo import fields
+from odoo.tests import common as odoo_tests_common
 from odoo.tests import new_test_user
+
+from odoo.addons.queue_job.exception import RetryableJobError
+
+# queue_job's test helpers register themselves in odoo.tests.common.SETATTR_SOURCES, which
+# later Odoo 18.0 sources have; an older 18.0 source tree gets the empty registry they expect
+odoo_tests_common.__dict__.setdefault("SETATTR_SOURCES", {})
+from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
 
 from odoo.addons.ofn_customer_wallet.tests.common import (
     VISA,
@@ -14,7 +22,69 @@ from odoo.addons.ofn_customer_wallet.tests.common import (
 )
 
 
-class StandingOrderChargeCommon(OfnWalletCommon):
+class CycleCloseDriver:
+    """Runs the cycle close as production does, inside the test's transaction: a cron finds
+    the work and enqueues jobs, which are performed (with the jobs they enqueue) as the
+    jobrunner would, here synchronously (queue_job's ``trap_jobs``). A job that asks to run
+    later (``RetryableJobError``) is kept in ``postponed``, for the test to run again when time
+    has passed (``_run_postponed``)."""
+
+    postponed: list
+
+    def _run_cron(self, method):
+        """Runs the occurrence cron ``method`` and the jobs; returns the occurrences whose
+        state, attempts or attention changed."""
+        Occurrence = self.env["ofn.standing.order.occurrence"].sudo()
+        before = self._snapshot(Occurrence.search([]))
+        with trap_jobs() as trap:
+            getattr(Occurrence, method)()
+            self._drain(trap)
+        after = Occurrence.search([])
+        return after.filtered(lambda o: before.get(o.id) != self._snapshot(o)[o.id])
+
+    def _place(self):
+        return self._run_cron("_cron_place")
+
+    def _confirm(self):
+        return self._run_cron("_cron_confirm")
+
+    def _retry(self):
+        return self._run_cron("_cron_retry")
+
+    def _run_postponed(self):
+        """The jobs that asked to run later run now (time has passed)."""
+        jobs, self.postponed = self.postponed, []
+        with trap_jobs() as trap:
+            trap.enqueued_jobs.extend(jobs)
+            self._drain(trap)
+
+    def _drain(self, trap):
+        """Performs the trapped jobs in order; the jobs not performed yet stay in the trap, so
+        that a job enqueued twice while pending is one job (queue_job's identity keys)."""
+        if not hasattr(self, "postponed"):
+            self.postponed = []
+        for _performed in range(500):
+            if not trap.enqueued_jobs:
+                return
+            job = trap.enqueued_jobs.pop(0)
+            try:
+                job.perform()
+            except RetryableJobError:
+                if job.method_name == "_send_summary":
+                    trap.enqueued_jobs.append(job)  # the stage still runs: after the rest
+                else:
+                    self.postponed.append(job)
+        raise AssertionError(f"jobs still enqueued after 500: {trap.enqueued_jobs}")
+
+    @staticmethod
+    def _snapshot(occurrences):
+        return {
+            o.id: (o.state, o.charge_attempts, o.needs_attention, o.next_charge_at, o.sale_order_id.id)
+            for o in occurrences
+        }
+
+
+class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
     @classmethod
     def _setup_hub(cls, name, manager_login, env=None):
         """A connected hub with its manager, a weekly schedule and no cycle yet."""
@@ -108,7 +178,7 @@ class StandingOrderChargeCommon(OfnWalletCommon):
         cycles = self.env["ofn.order.cycle"]
         for schedule in schedules:
             cycles |= self._open_cycle(schedule)
-        placed = self.env["ofn.cycle.placer"].place().filtered(lambda o: o.cycle_id in cycles)
+        placed = self._place().filtered(lambda o: o.cycle_id in cycles)
         for cycle in cycles:
             self._close(cycle)
         return placed
@@ -160,8 +230,6 @@ class OneHubChargeCase(StandingOrderChargeCase):
             cls.hub_name, cls.manager_login
         )
         cls._setup_products()
-        cls.confirmer = cls.env["ofn.cycle.confirmer"]
-        cls.charger = cls.env["ofn.occurrence.charger"]
 
     def _one(self, name):
         customer = self._customer(name, [self.hub])

@@ -25,7 +25,7 @@ class TestStandingOrderAuthentication(StandingOrderChargeHttpCase):
         customer = self._customer(name, [self.hub], test_card=THREE_D_SECURE)
         self._standing(customer, self.schedule, [(self.veg_box, 2)])
         occurrence = self._placed_and_closed(self.schedule)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         return customer, occurrence
 
     def _emailed_link(self, customer):
@@ -55,7 +55,7 @@ class TestStandingOrderAuthentication(StandingOrderChargeHttpCase):
         summary = self._mails_to(self.manager.partner_id, "Standing orders confirmed")
         self.assertIn("Waiting for the customer&#39;s authentication", summary.body_html)
         self.assertIn(occurrence.sale_order_id.name, summary.body_html)
-        self.assertFalse(self.env["ofn.occurrence.charger"].charge_due("failed"), "no retry")
+        self.assertFalse(self._retry(), "no retry")
 
     def test_after_authentication_in_the_browser_the_invoice_is_paid(self):
         customer, occurrence = self._waiting("Tom Secure")

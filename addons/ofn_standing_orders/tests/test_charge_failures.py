@@ -15,7 +15,7 @@ class TestChargeFailures(OneHubChargeCase):
         customer, occurrence = self._one("Dan Declined")
         self._block_card(customer._ofn_default_card())
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "failed")
         self.assertEqual(occurrence.failure_reason, "declined")
@@ -28,16 +28,16 @@ class TestChargeFailures(OneHubChargeCase):
         summary = self._mails_to(self.manager.partner_id, "Standing orders confirmed")
         self.assertIn("Payment failed: Card declined", summary.body_html)
 
-        self.assertFalse(self.charger.charge_due("failed"), "not before the retry is due")
+        self.assertFalse(self._retry(), "not before the retry is due")
         self.assertEqual(occurrence.charge_attempts, 1)
 
         self._retry_later(occurrence)
-        self.charger.charge_due("failed")
+        self._retry()
         self.assertEqual((occurrence.state, occurrence.charge_attempts), ("failed", 2))
         self.assertTrue(occurrence.next_charge_at)
 
         self._retry_later(occurrence)
-        self.charger.charge_due("failed")
+        self._retry()
         self.assertEqual((occurrence.state, occurrence.charge_attempts), ("failed", 3))
         self.assertTrue(occurrence.needs_attention, "the last of 1 + 2 retries")
         self.assertFalse(occurrence.next_charge_at)
@@ -50,7 +50,7 @@ class TestChargeFailures(OneHubChargeCase):
         self.assertIn("settle it", activity.note)
 
         self._retry_later(occurrence)
-        self.assertFalse(self.charger.charge_due("failed"), "no attempt after the last")
+        self.assertFalse(self._retry(), "no attempt after the last")
         intents = self._intents(self.account, occurrence)
         self.assertEqual(len(intents), 3)
         self.assertEqual(
@@ -63,7 +63,7 @@ class TestChargeFailures(OneHubChargeCase):
         customer, occurrence = self._one("Ola Once")
         self._block_card(customer._ofn_default_card())
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertTrue(occurrence.needs_attention, "no retry: flagged at once")
         self.assertTrue(self._mails_to(customer, "did not go through"))
@@ -73,7 +73,7 @@ class TestChargeFailures(OneHubChargeCase):
         consent = customer.ofn_consent_ids
         self.env["ofn.consent.granter"].revoke(consent, "changed my mind")
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.failure_reason, "no_consent")
         self.assertIn("has not allowed", occurrence.failure_message)
@@ -83,7 +83,7 @@ class TestChargeFailures(OneHubChargeCase):
 
         self._allow(customer, self.hub)
         self._retry_later(occurrence)
-        self.charger.charge_due("failed")
+        self._retry()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertFalse(occurrence.failure_reason)
@@ -93,7 +93,7 @@ class TestChargeFailures(OneHubChargeCase):
         customer, occurrence = self._one("Carl Deleted")
         self.env["ofn.wallet.card.remover"].remove(customer._ofn_default_card())
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual((occurrence.state, occurrence.failure_reason), ("failed", "card_deleted"))
         self.assertIn("deleted", occurrence.failure_message)
@@ -102,12 +102,12 @@ class TestChargeFailures(OneHubChargeCase):
     def test_credit_granted_before_a_retry_pays_without_the_card(self):
         customer, occurrence = self._one("Kim Credit")
         self._block_card(customer._ofn_default_card())
-        self.confirmer.confirm()
+        self._confirm()
         self.assertEqual(occurrence.state, "failed")
 
         self.env["ofn.credit.adjuster"].adjust(customer, self.hub, 30.0, "Paid in cash")
         self._retry_later(occurrence)
-        self.charger.charge_due("failed")
+        self._retry()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(len(self._intents(self.account, occurrence)), 1, "only the declined one")
@@ -131,7 +131,7 @@ class TestHubDisconnected(StandingOrderChargeCase):
         occurrence = self._placed_and_closed(self.schedule)
         self.account._mark_revoked("the hub disconnected its account")
 
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "failed")
         self.assertEqual(occurrence.failure_reason, "hub_disconnected")
@@ -149,7 +149,7 @@ class TestHubDisconnected(StandingOrderChargeCase):
         occurrence = self._placed_and_closed(self.schedule)
         self.env["ofn.stripe.gateway"].oauth_deauthorize(self.account.stripe_account_id)
 
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "failed")
         self.assertEqual(occurrence.failure_reason, "hub_disconnected")

@@ -3,7 +3,6 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from ..models.ofn_occurrence_charger import OfnOccurrenceCharger
 from .common import StandingOrderChargeCase
 
 
@@ -23,7 +22,6 @@ class TestConfirmation(StandingOrderChargeCase):
             "Confirm Hub B", "confirm_b_manager"
         )
         cls._setup_products()  # after the charts of accounts: no default taxes
-        cls.confirmer = cls.env["ofn.cycle.confirmer"]
 
     def test_a_full_cycle_for_three_customers_at_two_hubs(self):
         ana = self._customer("Ana Full", [self.hub_a])
@@ -38,7 +36,7 @@ class TestConfirmation(StandingOrderChargeCase):
         placed = self._placed_and_closed(self.schedule_a, self.schedule_b)
         self.assertEqual(placed.standing_order_id, standing)
 
-        handled = self.confirmer.confirm()
+        handled = self._confirm()
 
         self.assertEqual(handled, placed)
         self.assertEqual(set(placed.mapped("state")), {"paid"})
@@ -81,7 +79,7 @@ class TestConfirmation(StandingOrderChargeCase):
         self._standing(dora, self.schedule_a, [(self.veg_box, 1)])
         occurrence = self._placed_and_closed(self.schedule_a)
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual([pi.amount for pi in self._intents(self.account_a, occurrence)], [1325])
@@ -94,7 +92,7 @@ class TestConfirmation(StandingOrderChargeCase):
         self._standing(emil, self.schedule_a, [(self.eggs, 1)])
         occurrence = self._placed_and_closed(self.schedule_a)
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertFalse(occurrence.transaction_ids)
@@ -106,7 +104,7 @@ class TestConfirmation(StandingOrderChargeCase):
         self._standing(fay, self.schedule_a, [(self.eggs, 1)], payment_mode="invoice")
         occurrence = self._placed_and_closed(self.schedule_a)
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "confirmed")
         self.assertEqual(occurrence.invoice_id.payment_state, "not_paid")
@@ -118,9 +116,9 @@ class TestConfirmation(StandingOrderChargeCase):
         gus = self._customer("Gus Open", [self.hub_a])
         self._standing(gus, self.schedule_a, [(self.eggs, 1)])
         self._open_cycle(self.schedule_a)
-        occurrence = self.env["ofn.cycle.placer"].place()
+        occurrence = self._place()
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "placed")
         self.assertEqual(occurrence.sale_order_id.state, "draft")
@@ -129,43 +127,13 @@ class TestConfirmation(StandingOrderChargeCase):
         hal = self._customer("Hal Twice", [self.hub_a])
         self._standing(hal, self.schedule_a, [(self.eggs, 1)])
         occurrence = self._placed_and_closed(self.schedule_a)
-        self.confirmer.confirm()
+        self._confirm()
 
-        self.assertFalse(self.confirmer.confirm())
+        self.assertFalse(self._confirm())
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(len(self._intents(self.account_a, occurrence)), 1)
         self.assertEqual(len(occurrence.sale_order_id.invoice_ids), 1)
-
-    def test_a_crash_after_stripe_took_the_money_is_replayed_without_a_second_charge(self):
-        """The run dies after Stripe accepted the charge and before the commit: nothing of the
-        attempt is stored. The next run sends the same idempotency key and gets the same
-        PaymentIntent back."""
-        ivy = self._customer("Ivy Crash", [self.hub_a])
-        self._standing(ivy, self.schedule_a, [(self.veg_box, 1)])
-        occurrence = self._placed_and_closed(self.schedule_a)
-        crash = RuntimeError("worker killed")
-
-        with (
-            patch.object(OfnOccurrenceCharger, "_after_charge", autospec=True, side_effect=crash),
-            self.assertLogs(
-                "odoo.addons.ofn_standing_orders.models.ofn_occurrence_runner", "ERROR"
-            ),
-        ):
-            self.confirmer.confirm()
-
-        self.assertEqual(occurrence.state, "confirmed", "the charge was rolled back")
-        self.assertFalse(occurrence.transaction_ids)
-        self.assertEqual(occurrence.charge_attempts, 0)
-        [intent] = self._intents(self.account_a, occurrence)
-        self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
-
-        self.confirmer.confirm()
-
-        self.assertEqual(occurrence.state, "paid")
-        self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
-        self.assertEqual(len(self._intents(self.account_a, occurrence)), 1, "exactly one charge")
-        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
 
     def test_an_order_that_cannot_be_invoiced_is_reported_once_and_tried_again(self):
         jon = self._customer("Jon Stuck", [self.hub_a])
@@ -177,11 +145,11 @@ class TestConfirmation(StandingOrderChargeCase):
         with (
             patch.object(SaleOrder, "_create_invoices", autospec=True, side_effect=refusal),
             self.assertLogs(
-                "odoo.addons.ofn_standing_orders.models.ofn_occurrence_runner", "ERROR"
+                "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence", "WARNING"
             ),
         ):
-            self.confirmer.confirm()
-            self.confirmer.confirm()
+            self._confirm()
+            self._confirm()
 
         self.assertEqual(occurrence.state, "placed", "rolled back: tried again by the next run")
         self.assertEqual(occurrence.sale_order_id.state, "draft")
@@ -191,7 +159,7 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(len(summaries), 1, "told once, not by every run")
         self.assertIn("Could not be confirmed", summaries.body_html)
 
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertFalse(occurrence.needs_attention)

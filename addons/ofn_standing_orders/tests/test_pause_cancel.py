@@ -36,7 +36,7 @@ class TestPauseCancel(StandingOrderCommon):
                 "closes_at": now + timedelta(days=9),
             }
         )
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         self.open_one = self.standing.occurrence_ids.filtered(lambda o: o.cycle_id == self.cycle)
         self.assertEqual(self.open_one.state, "placed")
 
@@ -63,7 +63,7 @@ class TestPauseCancel(StandingOrderCommon):
                 "closes_at": fields.Datetime.now() - timedelta(minutes=1),
             }
         )
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         self.assertEqual(set(later.mapped("state")), {"planned"}, "nothing more is placed")
 
     def test_cancelling_the_open_order_with_the_standing_order(self):

@@ -31,7 +31,7 @@ class TestPlacement(StandingOrderCommon):
         standing = self._order(start_date=fields.Date.today(), end_date=False)
         occurrence = self._occurrence(standing, cycle)
         self.assertEqual(occurrence.state, "planned")
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         self.assertEqual(occurrence.state, "placed")
         order = occurrence.sale_order_id
         self.assertEqual(order.company_id, self.hub)
@@ -47,16 +47,15 @@ class TestPlacement(StandingOrderCommon):
     def test_placing_twice_places_once(self):
         cycle = self._open_cycle()
         standing = self._order(start_date=fields.Date.today(), end_date=False)
-        placer = self.env["ofn.cycle.placer"]
-        placer.place()
-        self.assertFalse(placer.place(), "nothing left to place")
+        self._place()
+        self.assertFalse(self._place(), "nothing left to place")
         self.assertEqual(len(self._occurrence(standing, cycle).sale_order_id), 1)
 
     def test_nothing_to_order_is_reported_not_placed(self):
         cycle = self._open_cycle()
         standing = self._order(start_date=fields.Date.today(), end_date=False)
         self.product.active = False
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         occurrence = self._occurrence(standing, cycle)
         self.assertEqual(occurrence.state, "empty")
         self.assertFalse(occurrence.sale_order_id)
@@ -70,25 +69,25 @@ class TestPlacement(StandingOrderCommon):
         empty.line_ids.product_id = self.env["product.product"].create(
             {"name": "Gone", "sale_ok": False}
         )
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         cycles = self.env["ofn.order.cycle"].search(
             [("schedule_id", "=", self.schedule.id), ("state", "=", "open")]
         )  # the one made here, and the schedule's own if one is open today
-        summaries = self.env["mail.message"].search(
-            [("partner_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
+        summaries = self.env["mail.mail"].search(
+            [("recipient_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
         )
-        self.assertEqual(len(summaries), 1)
-        self.assertIn(
-            f"Nothing to order: {len(cycles)}, Placed: {len(cycles)}",
-            summaries.body,
-        )
-        self.assertIn("Nora Nothing", summaries.body)
+        self.assertEqual(len(summaries), len(cycles), "one summary per cycle")
+        mine = summaries.filtered(lambda mail: mail.res_id == cycles[-1:].id or len(cycles) == 1)
+        for summary in summaries:
+            self.assertIn("Nothing to order: 1, Placed: 1", summary.body_html)
+            self.assertIn("Nora Nothing", summary.body_html)
+        self.assertTrue(mine)
 
     def test_paused_orders_and_closed_cycles_are_left_alone(self):
         cycle = self._open_cycle()
         standing = self._order(start_date=fields.Date.today(), end_date=False)
         standing.action_pause()
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         self.assertFalse(self._occurrence(standing, cycle).sale_order_id)
 
 
@@ -137,7 +136,7 @@ class TestPlacementStock(StandingOrderCommon):
         self.env["ofn.order.cycle"].create(self.cycle_values)
         manager = new_hub_manager(self.env, "cheese_manager", self.hub)
 
-        self.env["ofn.cycle.placer"].place()
+        self._place()
 
         def cheese(standing):
             line = standing.occurrence_ids.sale_order_id.order_line.filtered(
@@ -153,19 +152,19 @@ class TestPlacementStock(StandingOrderCommon):
         order = second.occurrence_ids.sale_order_id
         told = order.message_ids.filtered(lambda m: second.partner_id in m.partner_ids)
         self.assertIn("2.0 available", told.body)
-        summary = self.env["mail.message"].search(
-            [("partner_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
+        summary = self.env["mail.mail"].search(
+            [("recipient_ids", "in", manager.partner_id.ids), ("subject", "ilike", "placed for")]
         )
-        self.assertIn("Changed at placement", summary.body)
-        self.assertIn("Carl Cheese", summary.body)
+        self.assertIn("Changed at placement", "".join(summary.mapped("body_html")))
+        self.assertIn("Carl Cheese", "".join(summary.mapped("body_html")))
 
     def test_orders_already_placed_keep_their_stock(self):
         self._cheese_order("Pia Placed", 4)
         self.env["ofn.order.cycle"].create(self.cycle_values)
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         late = self._cheese_order("Lou Late", 3)  # joins the open cycle afterwards
 
-        self.env["ofn.cycle.placer"].place()
+        self._place()
 
         line = late.occurrence_ids.sale_order_id.order_line.filtered(
             lambda l: l.product_id == self.cheese
@@ -182,7 +181,7 @@ class TestPlacementStock(StandingOrderCommon):
         )
         self.env["ofn.order.cycle"].create(self.cycle_values)
 
-        self.env["ofn.cycle.placer"].place()
+        self._place()
 
         self.assertEqual(standing.occurrence_ids.state, "empty")
         self.assertFalse(standing.occurrence_ids.sale_order_id)
@@ -209,7 +208,7 @@ class TestHubWithoutWarehouse(StandingOrderCommon):
         )
         standing = self._order(start_date=fields.Date.today(), end_date=False)
 
-        self.env["ofn.cycle.placer"].place()
+        self._place()
 
         order = standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle).sale_order_id
         self.assertEqual(order.warehouse_id.company_id, self.hub)

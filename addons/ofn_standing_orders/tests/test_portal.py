@@ -94,7 +94,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         """Opens a cycle of the standing order's schedule and places its orders; returns the
         standing order's occurrence in it."""
         cycle = self._open_cycle(standing.schedule_id)
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         occurrence = self._of(standing, cycle)
         self.assertEqual(occurrence.state, "placed")
         return occurrence
@@ -102,7 +102,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
     # ------------------------------------------------------------------ the page
     def test_the_page_lists_own_standing_orders_cycle_by_cycle(self):
         past = self._placed_and_closed(self.schedule)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         paid = past.filtered(lambda o: o.partner_id == self.paula)
         on_invoice = past.filtered(lambda o: o.partner_id == self.mario)
         self.assertEqual((paid.state, on_invoice.state), ("paid", "confirmed"))
@@ -151,7 +151,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         sam = self._customer("Sam Portal Secure", [self.hub], test_card=THREE_D_SECURE)
         self._standing(sam, self.schedule, [(self.veg_box, 1)])
         occurrence = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == sam)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         self.assertEqual(occurrence.state, "awaiting_authentication")
         link = occurrence.transaction_ids._ofn_authentication_url()
 
@@ -173,7 +173,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         self._standing(fay, self.schedule, [(self.eggs, 1)])
         self._block_card(fay._ofn_default_card())
         occurrence = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == fay)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         self.assertEqual((occurrence.state, occurrence.failure_reason), ("failed", "declined"))
 
         self._login(fay)
@@ -205,7 +205,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         # skipped again, then the cycle opens: the placement leaves it out
         self._post(self._url(occurrence, "skip"))
         coming.write({"opens_at": fields.Datetime.now() - timedelta(hours=1)})
-        self.env["ofn.cycle.placer"].place()
+        self._place()
         self.assertEqual(self._of(self.mario_box, coming).state, "placed", "the placement ran")
         self.assertEqual(occurrence.state, "skipped")
         self.assertFalse(occurrence.sale_order_id)
@@ -217,7 +217,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         self.assertEqual(
             self._lines(occurrence.sale_order_id), [("Eggs (12)", 2.0), ("Vegetable box", 1.0)]
         )
-        self.assertFalse(self.env["ofn.cycle.placer"].place(), "placed once")
+        self.assertFalse(self._place(), "placed once")
 
     def test_skipping_a_placed_order_cancels_the_quotation(self):
         occurrence = self._placed(self.paula_box)
@@ -245,7 +245,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         self._post(self._url(occurrence, "skip"))
         self.assertEqual(fresh.state, "cancel")
         self._close(cycle)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         self.assertEqual(occurrence.state, "skipped")
         self.assertFalse(occurrence.invoice_id)
         self.assertFalse(occurrence.transaction_ids)
@@ -325,7 +325,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         order = placed.sale_order_id
         eggs = order.order_line.filtered(lambda line: line.product_id == self.eggs)
         skipped = self._of(self.paula_box, self._coming_cycle(self.schedule, days=3))
-        self.env["ofn.occurrence.skipper"].skip(skipped)
+        skipped._skip()
         self._close(placed.cycle_id)
         now = fields.Datetime.now()
         skipped.cycle_id.write(
@@ -350,20 +350,20 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
             for action in ("skip", "unskip", "quantities"):
                 self.assertNotIn(self._url(occurrence, action), page)
         for act in (
-            lambda: self.env["ofn.occurrence.skipper"].skip(placed),
-            lambda: self.env["ofn.occurrence.skipper"].unskip(skipped),
-            lambda: self.env["ofn.placed.order.editor"].set_quantities(placed, {eggs.id: 1}),
+            lambda: placed._skip(),
+            lambda: skipped._unskip(),
+            lambda: placed._set_quantities({eggs.id: 1}),
         ):
             with self.assertRaises(UserError):
                 act()
         # and the confirmation goes on with the order as it was
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         self.assertEqual(placed.state, "paid")
         self.assertEqual(order.state, "sale")
 
     def test_a_paid_cycle_cannot_be_skipped(self):
         paid = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == self.paula)
-        self.env["ofn.cycle.confirmer"].confirm()
+        self._confirm()
         self.assertEqual(paid.state, "paid")
         self._login(self.paula)
         for action in ("skip", "unskip"):
@@ -384,7 +384,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
 
         with patch.object(self.env.cr, "execute", side_effect=busy):
             for act in (
-                lambda: self.env["ofn.occurrence.skipper"].skip(occurrence),
+                lambda: occurrence._skip(),
                 lambda: self.env["ofn.placed.order.editor"].set_quantities(
                     occurrence, {order.order_line[0].id: 9}
                 ),
@@ -400,7 +400,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         order = placed.sale_order_id
         eggs = order.order_line.filtered(lambda line: line.product_id == self.eggs)
         skipped = self._of(self.paula_box, self._coming_cycle(self.schedule))
-        self.env["ofn.occurrence.skipper"].skip(skipped)
+        skipped._skip()
         missing = self.env["ofn.standing.order.occurrence"].search([], order="id desc", limit=1)
 
         for login in ("mario_portal", "portal_box_manager"):  # another customer, the hub's staff

@@ -5,8 +5,10 @@ from odoo.tests import TransactionCase, tagged
 
 from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
 
+from .common import CycleCloseDriver
 
-class StandingOrderCommon(TransactionCase):
+
+class StandingOrderCommon(CycleCloseDriver, TransactionCase):
     """A hub with a weekly schedule, a customer and a product."""
 
     @classmethod
@@ -58,7 +60,7 @@ class TestStandingOrders(StandingOrderCommon):
     def test_syncing_again_never_duplicates(self):
         order = self._order()
         before = order.occurrence_ids
-        self.env["ofn.occurrence.syncer"].sync(order | order)
+        (order | order)._sync_occurrences()
         order.invalidate_recordset()
         self.assertEqual(order.occurrence_ids, before)
 

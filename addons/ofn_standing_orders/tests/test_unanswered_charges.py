@@ -31,7 +31,7 @@ class TestUnansweredCharges(OneHubChargeCase):
             timeout=10,
         ).raise_for_status()
         with self.assertLogs(CHARGER_LOG, "WARNING"):
-            self.confirmer.confirm()
+            self._confirm()
 
     def _assert_waiting_not_failed(self, customer, occurrence):
         self.assertEqual(occurrence.state, "confirmed", "not a failed payment")
@@ -55,12 +55,12 @@ class TestUnansweredCharges(OneHubChargeCase):
         self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
         self.assertEqual(intent.description, f"OFN-SO{occurrence.id}-1")
 
-        self.charger.charge_due("failed")  # the retry job: not a failure to retry
-        self.confirmer.confirm()  # not due yet
+        self._retry()  # the retry job: not a failure to retry
+        self._confirm()  # not due yet
         self.assertEqual(occurrence.charge_attempts, 0)
 
         self._retry_later(occurrence)
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(occurrence.transaction_ids.reference, f"OFN-SO{occurrence.id}-1")
@@ -78,7 +78,7 @@ class TestUnansweredCharges(OneHubChargeCase):
 
         requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
         self._retry_later(occurrence)
-        self.confirmer.confirm()
+        self._confirm()
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(len(self._intents(self.account, occurrence)), 1)
 
@@ -91,7 +91,7 @@ class TestUnansweredCharges(OneHubChargeCase):
 
         occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
         self._retry_later(occurrence)
-        self.confirmer.confirm()
+        self._confirm()
 
         self.assertTrue(occurrence.needs_attention)
         self.assertFalse(occurrence.next_charge_at)
@@ -102,4 +102,4 @@ class TestUnansweredCharges(OneHubChargeCase):
             [i.id for i in self._intents(self.account, occurrence)], [intent.id], "nothing new"
         )
         self._retry_later(occurrence)
-        self.assertFalse(self.confirmer.confirm() & occurrence)
+        self.assertFalse(self._confirm() & occurrence)

@@ -27,22 +27,19 @@ class OfnStandingOrderStop(models.TransientModel):
 
     @api.depends("standing_order_ids")
     def _compute_open_occurrence_ids(self):
-        stopper = self.env["ofn.standing.order.stopper"]
         for wizard in self:
-            wizard.open_occurrence_ids = stopper._open_occurrences(wizard.standing_order_ids)
+            wizard.open_occurrence_ids = wizard.standing_order_ids._open_occurrences()
 
     def action_confirm(self):
         self.ensure_one()
-        self.env["ofn.standing.order.stopper"].stop(
-            self.standing_order_ids, self.status, self.open_orders
-        )
+        self.standing_order_ids._stop(self.status, self.open_orders)
         return {"type": "ir.actions.act_window_close"}
 
     @api.model
     def _ask_or_stop(self, standing_orders, status):
         """The wizard when there are open orders to decide about; otherwise stop at once."""
-        if not self.env["ofn.standing.order.stopper"]._open_occurrences(standing_orders):
-            self.env["ofn.standing.order.stopper"].stop(standing_orders, status, "keep")
+        if not standing_orders._open_occurrences():
+            standing_orders._stop(status, "keep")
             return True
         wizard = self.create(
             {"standing_order_ids": [(6, 0, standing_orders.ids)], "status": status}

@@ -298,9 +298,19 @@ class OfnStripeGateway(models.AbstractModel):
             options["stripe_account"] = account
         if idempotency_key and method == "post":
             options["idempotency_key"] = idempotency_key
+        self._release_transaction()
         with _translate_errors(f"{method.upper()} {path}"):
             response = self._client().raw_request(method, path, **params, **options)
         return json.loads(response.body)
+
+    def _release_transaction(self):
+        """A caller that asks for it (context ``ofn_stripe_commit_before_call``: a charge job)
+        holds no lock and no open transaction while Stripe is asked: what it wrote is committed
+        first (inside a test's transaction, which nothing may commit, it is only flushed)."""
+        if self.env.context.get("ofn_stripe_commit_before_call"):
+            self.env.flush_all()
+            if not getattr(threading.current_thread(), "testing", False):
+                self.env.cr.commit()  # pylint: disable=invalid-commit
 
     # === OAUTH (CONNECT) === #
 

@@ -2,44 +2,52 @@ import math
 
 from markupsafe import Markup
 
-from odoo import Command, _, api, models
+from odoo import Command, _, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare, float_is_zero, float_round
 
-from .ofn_occurrence_lock import lock_before_closing
 
+class SaleOrder(models.Model):
+    """The order placed for a standing order in a cycle: until the cycle closes, the customer
+    may change its quantities (OFN's "edit this order cycle's order"); nothing is ever added."""
 
-class OfnPlacedOrderEditor(models.AbstractModel):
-    """Changes the quantities of the order placed for a customer's standing order in a cycle,
-    until the cycle closes (OFN's "edit this order cycle's order" on the customer's page): each
-    line of the quotation gets a new quantity, 0 removes it; nothing is ever added. The
-    occurrence is locked first (``lock_before_closing``) so that the change cannot cross the
-    confirmation job; the hub finds what changed in the order's chatter. The caller has checked
-    that the customer owns the occurrence; the change runs as superuser, on that order's lines
-    only."""
+    _inherit = "sale.order"
 
-    _name = "ofn.placed.order.editor"
-    _description = "Change the quantities of a standing order's placed order"
+    ofn_occurrence_ids = fields.One2many(
+        "ofn.standing.order.occurrence", "sale_order_id", string="Standing order cycle"
+    )
 
-    @api.model
-    def set_quantities(self, occurrence, quantities):
-        """``quantities``: {line id: new quantity}, ids and quantities as numbers or as the
-        text a form sends. Every value is checked before anything changes. Returns the changes
-        made, one sentence each (empty: nothing to change)."""
-        occurrence = lock_before_closing(occurrence, ("placed",))
-        order = occurrence.sale_order_id
-        if order.state not in ("draft", "sent"):
+    def _ofn_check_still_a_quotation(self):
+        if self.state not in ("draft", "sent", "cancel"):
             raise UserError(
                 _(
                     "%(hub)s already confirmed your order %(order)s: please contact them.",
-                    hub=order.company_id.name,
-                    order=order.name,
+                    hub=self.company_id.name,
+                    order=self.name,
                 )
             )
-        lines = self._customer_lines(order)
-        wanted = self._parse(lines, quantities)
+
+    def _ofn_customer_lines(self):
+        """The lines the customer may change: the products ordered, not the hub's sections,
+        notes, down payments or delivery charges."""
+        return self.order_line.filtered(
+            lambda line: (
+                line.product_id
+                and not line.display_type
+                and not line.is_downpayment
+                and not getattr(line, "is_delivery", False)
+            )
+        )
+
+    def _ofn_set_customer_quantities(self, quantities):
+        """``quantities``: {line id: new quantity}, ids and quantities as numbers or as the
+        text a form sends; 0 removes the line. Every value is checked before anything changes;
+        the hub finds what changed in the order's chatter. Returns the changes made, one
+        sentence each (empty: nothing to change)."""
+        self.ensure_one()
+        lines = self._ofn_customer_lines()
         commands, changes = [], []
-        for line, quantity in wanted.items():
+        for line, quantity in self._ofn_parse_quantities(lines, quantities).items():
             rounding = line.product_uom.rounding
             if float_compare(quantity, line.product_uom_qty, precision_rounding=rounding) == 0:
                 continue
@@ -64,8 +72,8 @@ class OfnPlacedOrderEditor(models.AbstractModel):
             )
         if not commands:
             return []
-        order.with_company(order.company_id).write({"order_line": commands})
-        order.message_post(
+        self.with_company(self.company_id).write({"order_line": commands})
+        self.message_post(
             body=Markup("<p>%s</p><ul>%s</ul>")
             % (
                 _("The customer changed the quantities of this order:"),
@@ -74,24 +82,9 @@ class OfnPlacedOrderEditor(models.AbstractModel):
             message_type="comment",
             subtype_xmlid="mail.mt_note",
         )
-        occurrence.env.flush_all()  # as superuser: the hub's records are not the customer's
         return changes
 
-    @api.model
-    def _customer_lines(self, order):
-        """The lines the customer may change: the products ordered, not the hub's sections,
-        notes, down payments or delivery charges."""
-        return order.order_line.filtered(
-            lambda line: (
-                line.product_id
-                and not line.display_type
-                and not line.is_downpayment
-                and not getattr(line, "is_delivery", False)
-            )
-        )
-
-    @api.model
-    def _parse(self, lines, quantities):
+    def _ofn_parse_quantities(self, lines, quantities):
         """{line: quantity} from the customer's input; refuses unknown lines and quantities
         that are not numbers of at least 0."""
         by_id = {line.id: line for line in lines}
