@@ -693,8 +693,11 @@ class OfnStandingOrderOccurrence(models.Model):
 
     def _enqueue_notification(self, template_xmlid):
         """The customers are told by a job of their own (rendered and queued there, sent by
-        Odoo's mail queue): never inside a stage."""
-        if self:
+        Odoo's mail queue): never inside a stage's job. Outside the jobs (the customer's own
+        3-D Secure, the hub stopping a standing order), they are told at once."""
+        if self and not self.env.context.get("job_uuid"):
+            self._notify(template_xmlid)
+        elif self:
             self.with_delay(
                 channel="root.ofn.batch",
                 description=_("Tell the customers: %(what)s", what=template_xmlid.split(".")[-1]),
@@ -803,7 +806,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 disable_cancel_warning=True
             ).action_cancel()
         occurrences.write({"state": "cancelled", "next_charge_at": False})
-        occurrences.filtered("sale_order_id")._notify(
+        occurrences.filtered("sale_order_id")._enqueue_notification(
             "ofn_standing_orders.mail_template_order_cancelled"
         )
 

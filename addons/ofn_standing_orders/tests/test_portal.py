@@ -385,9 +385,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         with patch.object(self.env.cr, "execute", side_effect=busy):
             for act in (
                 lambda: occurrence._skip(),
-                lambda: self.env["ofn.placed.order.editor"].set_quantities(
-                    occurrence, {order.order_line[0].id: 9}
-                ),
+                lambda: occurrence._set_quantities({order.order_line[0].id: 9}),
             ):
                 with self.assertRaisesRegex(UserError, "being processed right now"):
                     act()

@@ -7,7 +7,7 @@ from odoo.tests import tagged
 
 from .common import OneHubChargeCase
 
-CHARGER_LOG = "odoo.addons.ofn_standing_orders.models.ofn_occurrence_charger"
+CHARGER_LOG = "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence"
 
 
 @tagged("post_install", "-at_install")
@@ -30,22 +30,24 @@ class TestUnansweredCharges(OneHubChargeCase):
             data={"kind": kind, "path": "/v1/payment_intents", "times": 3},
             timeout=10,
         ).raise_for_status()
+        self.postponed = []
         with self.assertLogs(CHARGER_LOG, "WARNING"):
             self._confirm()
 
     def _assert_waiting_not_failed(self, customer, occurrence):
         self.assertEqual(occurrence.state, "confirmed", "not a failed payment")
-        self.assertEqual(occurrence.charge_attempts, 0, "the attempt is undone, to be asked again")
-        self.assertFalse(occurrence.transaction_ids)
+        self.assertEqual(occurrence.charge_attempts, 1)
+        self.assertEqual(occurrence.transaction_ids.state, "draft", "the attempt's outcome is unknown")
         self.assertFalse(occurrence.failure_reason)
         self.assertTrue(occurrence.charge_unknown_since)
-        wait = occurrence.next_charge_at - fields.Datetime.now()
-        self.assertAlmostEqual(wait.total_seconds() / 60, 15, delta=1)
+        self.assertFalse(occurrence.next_charge_at, "its job is run again, no new attempt")
+        [job] = self.postponed
+        self.assertEqual((job.method_name, job.args), ("_charge", (1,)), "the same attempt")
         self.assertFalse(self._mails_to(customer, "did not go through"), "nobody is told it failed")
 
     def test_an_answer_lost_after_stripe_took_the_money_charges_once(self):
         """Stripe stores the PaymentIntent, then every answer (the SDK's retries too) is lost
-        on the way back. The retry job, the next confirmation runs and the attempt asked again
+        on the way back. The retry job, the next confirmation runs and the job run again later
         leave exactly one PaymentIntent, and the order paid."""
         customer, occurrence = self._one("Lou Lost")
         self._confirm_unanswered("answer_lost")
@@ -55,12 +57,13 @@ class TestUnansweredCharges(OneHubChargeCase):
         self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
         self.assertEqual(intent.description, f"OFN-SO{occurrence.id}-1")
 
-        self._retry()  # the retry job: not a failure to retry
-        self._confirm()  # not due yet
-        self.assertEqual(occurrence.charge_attempts, 0)
+        postponed, self.postponed = self.postponed, []
+        self._retry()  # the retry cron: not a failure to retry
+        self._confirm()  # the next confirmation run: its job is pending already
+        self.assertEqual(occurrence.charge_attempts, 1)
+        self.postponed = postponed
 
-        self._retry_later(occurrence)
-        self._confirm()
+        self._run_postponed()  # queue_job runs the job again
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(occurrence.transaction_ids.reference, f"OFN-SO{occurrence.id}-1")
@@ -77,8 +80,7 @@ class TestUnansweredCharges(OneHubChargeCase):
         self.assertFalse(self._intents(self.account, occurrence), "Stripe did nothing")
 
         requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
-        self._retry_later(occurrence)
-        self._confirm()
+        self._run_postponed()
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(len(self._intents(self.account, occurrence)), 1)
 
@@ -90,8 +92,8 @@ class TestUnansweredCharges(OneHubChargeCase):
         [intent] = self._intents(self.account, occurrence)
 
         occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
-        self._retry_later(occurrence)
-        self._confirm()
+        requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
+        self._run_postponed()
 
         self.assertTrue(occurrence.needs_attention)
         self.assertFalse(occurrence.next_charge_at)
@@ -103,3 +105,4 @@ class TestUnansweredCharges(OneHubChargeCase):
         )
         self._retry_later(occurrence)
         self.assertFalse(self._confirm() & occurrence)
+        self.assertFalse(self._retry() & occurrence)
