@@ -6,8 +6,9 @@ help:
 	@echo "make demo   - PostgreSQL + local Stripe + demo database, Odoo on http://127.0.0.1:8069"
 	@echo "make test   - fresh test database with the addons, then every test (ARGS='path::test' for one)"
 	@echo "make lint   - pre-commit: ruff and pylint-odoo"
-	@echo "make bench  - N standing orders across E hubs through the cycle-close crons, vs OCA contract"
-	@echo "              (N=500 E=20 by default; LATENCY_MS=n adds n ms to every Stripe call)"
+	@echo "make bench  - N standing orders across E hubs through the cycle-close crons of a running Odoo"
+	@echo "              server, vs OCA contract and contract_queue_job (N=500 E=20 WORKERS=4 by default;"
+	@echo "              LATENCY_MS=n adds n ms to every Stripe call)"
 	@echo "make setup  - only install what is missing (Debian packages, .venv, Odoo 18.0)"
 	@echo "make run    - Odoo against real Stripe, configured by config/.env"
 	@echo "make clean  - stop PostgreSQL and delete .run/ (databases, sandbox state, logs)"
@@ -28,7 +29,7 @@ run:
 	@tools/ofn.sh run
 
 bench:
-	@N="$(N)" E="$(E)" LATENCY_MS="$(LATENCY_MS)" PROFILE="$(PROFILE)" tools/ofn.sh bench
+	@N="$(N)" E="$(E)" LATENCY_MS="$(LATENCY_MS)" WORKERS="$(WORKERS)" PROFILE="$(PROFILE)" tools/ofn.sh bench
 
 pg-start:
 	@tools/ofn.sh pg-start

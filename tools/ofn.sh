@@ -6,7 +6,7 @@
 #   tools/ofn.sh test [ARGS]  fresh test database with the three addons, then pytest (ARGS go to pytest)
 #   tools/ofn.sh demo         demo database + sandbox Stripe + Odoo on 127.0.0.1:8069
 #   tools/ofn.sh run          Odoo with config/.env (real Stripe), no sandbox
-#   tools/ofn.sh bench        benchmark: N standing orders across E hubs (N=, E=, LATENCY_MS=, PROFILE=1)
+#   tools/ofn.sh bench        benchmark: N standing orders across E hubs (N=, E=, LATENCY_MS=, WORKERS=)
 #   tools/ofn.sh lint         pre-commit (ruff + pylint-odoo) on the whole tree
 #   tools/ofn.sh test-db      only (re)create the test database (then run pytest yourself, see README)
 #   tools/ofn.sh pg-start | pg-stop | odoo ARGS...
@@ -375,45 +375,64 @@ smtp_sink_start() {   # FILE: sets SMTP_PORT, SMTP_PID; FILE holds the number of
     cat "$out" >&2; die "the SMTP sink did not start"
 }
 
-# make bench (ARCHITECTURE.md §6): N standing orders across E hubs, cycle opened and closed, placement and
-# confirmation jobs timed against the sandbox (LATENCY_MS per Stripe call); then OCA contract
-# invoicing N contracts on the same database. The database (ofn_bench) is kept.
+# make bench (ARCHITECTURE.md §6): N standing orders across E hubs set up in `odoo shell` (not timed), then
+# a real Odoo server (WORKERS HTTP workers, 2 cron workers, the queue_job jobrunner) runs the placement and
+# confirmation scheduled actions, triggered and timed by tools/bench/driver.py against the sandbox
+# (LATENCY_MS per Stripe call); then OCA contract, without and with contract_queue_job, invoicing N
+# contracts each on the same server. The database (ofn_bench) is kept.
 cmd_bench() {
-    local n=${N:-500} e=${E:-20} latency=${LATENCY_MS:-0}
-    [[ "$n" =~ ^[1-9][0-9]*$ && "$e" =~ ^[1-9][0-9]*$ ]] || die "N and E are positive integers (N=$n E=$e)"
+    local n=${N:-500} e=${E:-20} latency=${LATENCY_MS:-0} workers=${WORKERS:-4}
+    [[ "$n" =~ ^[1-9][0-9]*$ && "$e" =~ ^[1-9][0-9]*$ && "$workers" =~ ^[1-9][0-9]*$ ]] \
+        || die "N, E and WORKERS are positive integers (N=$n E=$e WORKERS=$workers)"
     [[ "$latency" =~ ^[0-9]+([.][0-9]+)?$ ]] || die "LATENCY_MS is a number of milliseconds (LATENCY_MS=$latency)"
+    [ -z "${PROFILE:-}" ] || die "PROFILE is gone: the phases run in several Odoo processes (README, Benchmark)"
     setup
     sandbox_env
-    local db=${OFN_BENCH_DB:-ofn_bench} dir="$RUN/bench" conf="$RUN/bench/odoo-bench.conf" contract=""
+    local db=${OFN_BENCH_DB:-ofn_bench} dir="$RUN/bench" conf="$RUN/bench/odoo-bench.conf"
     mkdir -p "$dir"
-    trap 'kill ${SANDBOX_PID:-} ${SMTP_PID:-} 2>/dev/null || true; pg_stop_at_exit' EXIT
+    trap 'stop_pids ${SERVER_PID:-} ${SANDBOX_PID:-} ${SMTP_PID:-}; pg_stop_at_exit' EXIT
     pg_start
-    # Odoo does not serve HTTP during the bench: the sandbox's webhooks (delivered a day later)
-    # are not part of what is measured
-    export OFN_HTTP_PORT; OFN_HTTP_PORT=$(free_port)
+    # the server's HTTP port, where the sandbox's webhooks go (delivered a day later: not measured)
+    export OFN_HTTP_PORT OFN_GEVENT_PORT; OFN_HTTP_PORT=$(free_port) OFN_GEVENT_PORT=$(free_port)
+    export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$workers}
     SANDBOX_DIR="$dir/sandbox" sandbox_start --latency-ms "$latency" --webhook-delay 86400
     export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"
     export OFN_STRIPE_JS_URL="$SANDBOX_URL/js.stripe.com/v3/"
     smtp_sink_start "$dir/emails.count"
     write_conf "$conf" "$db" "smtp_server = 127.0.0.1" "smtp_port = $SMTP_PORT"
     install_db "$conf" "$db" "$dir/install-$db.log"
-    say "Installing OCA contract in $db"
-    if odoo -c "$conf" -d "$db" -i contract --stop-after-init --log-level=warn --logfile="$dir/install-contract.log"; then
-        contract=$(sed -n 's/^ *"version": "\([^"]*\)".*/\1/p' "$OCA_ADDONS/contract/__manifest__.py")
-    else
-        say "OCA contract did not install (log: $dir/install-contract.log): contract: not available"
-    fi
-    say "Benchmark: N=$n standing orders, E=$e hubs, Stripe latency ${latency} ms (setup first, not timed)"
-    : >"$dir/odoo-bench.log"
-    OFN_BENCH_N=$n OFN_BENCH_E=$e OFN_BENCH_LATENCY_MS=$latency OFN_BENCH_CONTRACT=$contract \
-    OFN_BENCH_SMTP_COUNT="$dir/emails.count" OFN_BENCH_PROFILE_DIR=${PROFILE:+$dir} \
-        odoo shell -c "$conf" -d "$db" --no-http --log-level=warn --logfile="$dir/odoo-bench.log" \
-        <"$ROOT/tools/bench/shell.py" | tee "$dir/report.txt" \
-        || die "the benchmark failed (Odoo log: $dir/odoo-bench.log)"
-    if grep -qE ' (WARNING|ERROR|CRITICAL) ' "$dir/odoo-bench.log"; then
-        say "Odoo logged warnings or errors during the benchmark: $dir/odoo-bench.log"
-    fi
-    say "Report: $dir/report.txt; database $db kept (the next make bench starts it again from scratch)"
+    say "Installing OCA contract and contract_queue_job in $db"
+    odoo -c "$conf" -d "$db" -i contract,contract_queue_job --stop-after-init --log-level=warn \
+        --logfile="$dir/install-contract.log" || die "OCA contract did not install (log: $dir/install-contract.log)"
+    say "Benchmark: N=$n standing orders, E=$e hubs, Stripe latency ${latency} ms, $workers workers (setup first, not timed)"
+    rm -f "$dir"/odoo-*.log
+    export OFN_BENCH_N=$n OFN_BENCH_E=$e OFN_BENCH_WORLD="$dir/world.json"
+    OFN_BENCH_STEP=setup odoo shell -c "$conf" -d "$db" --no-http --log-level=warn --logfile="$dir/odoo-shell.log" \
+        <"$ROOT/tools/bench/shell.py" >/dev/null || die "the benchmark's setup failed (log: $dir/odoo-shell.log)"
+    # limits: a scheduled action or a job is measured however long it takes, not killed
+    "$PY" "$ROOT/tools/bench/odoo_server.py" -c "$conf" -d "$db" --workers="$workers" --max-cron-threads=2 --http-port="$OFN_HTTP_PORT" \
+        --limit-time-cpu=86400 --limit-time-real=86400 --limit-time-real-cron=0 --logfile="$dir/odoo-server.log" &
+    SERVER_PID=$!
+    local url="http://127.0.0.1:$OFN_HTTP_PORT"
+    for _ in $(seq 1 300); do
+        curl -fsS "$url/web/health" >/dev/null 2>&1 && break
+        kill -0 "$SERVER_PID" 2>/dev/null || die "the Odoo server did not start (log: $dir/odoo-server.log)"
+        sleep 0.2
+    done
+    say "Odoo server on $url (pid $SERVER_PID, log $dir/odoo-server.log)"
+    OFN_BENCH_CONF="$conf" OFN_BENCH_DIR="$dir" OFN_BENCH_URL="$url" OFN_BENCH_SERVER_PID=$SERVER_PID \
+    OFN_BENCH_WORKERS=$workers OFN_BENCH_LATENCY_MS=$latency OFN_BENCH_SMTP_COUNT="$dir/emails.count" \
+        "$PY" -m bench.driver | tee "$dir/report.txt"
+}
+
+stop_pids() {   # PIDS...: the processes this script started, TERM then (after 30 s) KILL
+    local pid
+    for pid in "$@"; do kill "$pid" 2>/dev/null || true; done
+    for _ in $(seq 1 150); do
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && { sleep 0.2; continue 2; }; done
+        return 0
+    done
+    for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
 }
 
 cmd_run() {

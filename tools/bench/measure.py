@@ -1,63 +1,35 @@
-"""What a phase of the benchmark costs: wall seconds, CPU seconds of the Odoo process, SQL
-statements (every cursor of the process) and HTTP calls to Stripe (every request sent to the
-Stripe API base, whoever sends it: the gateway's SDK client, payment_stripe through the gateway,
-anything else; a network retry counts as a call), and the HTTP connections they came over (the
-sandbox counts the distinct client connections of its API requests)."""
+"""What a phase of the benchmark costs, seen from outside Odoo: wall seconds; SQL statements of
+every Odoo process (PostgreSQL's pg_stat_statements for the benchmark's database, less the
+driver's own statements and transaction control: BEGIN, COMMIT, ROLLBACK); HTTP calls to Stripe
+(the sandbox's request log: every /v1 and /oauth request, whoever sent it; a network retry counts
+as a call) by endpoint, and the client connections they came over; e-mails (the SMTP sink)."""
 
-import cProfile
-import os
-import re
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import requests.adapters
-
-import odoo.sql_db
-
-# a Stripe id (pi_3Nx..., acct_1Sa...) or a number, not a resource name (payment_intents)
-_ID_SEGMENT = re.compile(r"^(?:[a-z]{2,8}_[A-Za-z0-9]*[A-Z0-9][A-Za-z0-9]*|\d+)$")
+import psycopg2
+import requests
 
 
-class StripeCallCounter:
-    """Counts the requests ``requests`` sends to ``base_url``, by method and path shape."""
+class Database:
+    """The driver's connection (autocommit, so no BEGIN/COMMIT of its own): it counts the
+    statements it sends, which pg_stat_statements counts too, to take them out again."""
 
-    def __init__(self, base_url):
-        self.base_url = base_url.rstrip("/")
-        self.calls = Counter()
-        self._original = None
+    def __init__(self, **dsn):
+        self.cnx = psycopg2.connect(**dsn)
+        self.cnx.autocommit = True
+        self.statements = 0
 
-    def install(self):
-        original = self._original = requests.adapters.HTTPAdapter.send
-        counter = self
+    def all(self, query, args=None):
+        with self.cnx.cursor() as cr:
+            cr.execute(query, args)
+            self.statements += 1
+            return cr.fetchall() if cr.description else []
 
-        def send(adapter, request, *args, **kwargs):
-            if request.url.startswith((counter.base_url + "/v1/", counter.base_url + "/oauth/")):
-                counter.calls[counter.endpoint(request.method, request.url)] += 1
-            return original(adapter, request, *args, **kwargs)
-
-        requests.adapters.HTTPAdapter.send = send
-        return self
-
-    def uninstall(self):
-        if self._original is not None:
-            requests.adapters.HTTPAdapter.send = self._original
-            self._original = None
-
-    def endpoint(self, method, url):
-        path = url[len(self.base_url) :].split("?", 1)[0]
-        shape = "/".join("{id}" if _ID_SEGMENT.match(part) else part for part in path.split("/"))
-        return f"{method} {shape}"
-
-    def total(self):
-        return sum(self.calls.values())
-
-    def connections(self):
-        """The client connections the sandbox has seen API requests come over (since its last
-        reset): a client that keeps its connections alive opens a few, whatever the calls."""
-        stats = requests.get(self.base_url + "/_sandbox/stats", timeout=10)
-        stats.raise_for_status()
-        return stats.json()["connections"]
+    def one(self, query, args=None):
+        return self.all(query, args)[0]
 
 
 @dataclass
@@ -65,12 +37,12 @@ class Phase:
     name: str
     orders: int = 0
     seconds: float = 0.0
-    cpu_seconds: float = 0.0
     sql: int = 0
     stripe_calls: int = 0
     stripe_endpoints: Counter = field(default_factory=Counter)
     stripe_connections: int = 0
-    emails: int = None
+    emails: int = 0
+    evicted: int = 0  # pg_stat_statements entries deallocated meanwhile: SQL is a lower bound
     unit: str = "order"
 
     def per_order(self, value):
@@ -85,64 +57,75 @@ class Phase:
         return self.per_order(self.seconds)
 
 
+@dataclass
+class _Snapshot:
+    sql: int
+    evicted: int
+    requests: list
+    connections: int
+    emails: int
+
+
 class Meter:
     """``with meter.phase("name") as phase: ...; phase.orders = n``."""
 
-    def __init__(self, stripe_counter, emails=None, profile_dir=None):
-        self.stripe = stripe_counter
-        self.emails = emails or (lambda: None)  # e-mails sent so far, or None
-        self.profile_dir = profile_dir  # cProfile each phase into <dir>/<phase>.prof (slower)
+    def __init__(self, db, sandbox_url, emails_file):
+        self.db, self.sandbox_url, self.emails_file = db, sandbox_url.rstrip("/"), emails_file
         self.phases = []
+        db.all("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
+    def _snapshot(self):
+        counted = self.db.statements
+        sql, evicted = self.db.one(
+            """SELECT coalesce(sum(calls), 0), (SELECT dealloc FROM pg_stat_statements_info)
+                 FROM pg_stat_statements
+                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND query !~* '^\\s*(BEGIN|COMMIT|ROLLBACK)\\M'"""
+        )
+        sandbox = requests.get(f"{self.sandbox_url}/_sandbox/requests", timeout=30)
+        stats = requests.get(f"{self.sandbox_url}/_sandbox/stats", timeout=30)
+        with open(self.emails_file) as f:
+            emails = int(f.read().strip() or 0)
+        return _Snapshot(
+            sql - counted,  # this query is counted on its own completion: by the next snapshot
+            evicted,
+            sandbox.json()["data"],
+            stats.json()["connections"],
+            emails,
+        )
+
+    @contextmanager
     def phase(self, name, unit="order"):
-        return _Measuring(self, Phase(name, unit=unit))
-
-
-class _Measuring:
-    def __init__(self, meter, phase):
-        self.meter = meter
-        self.result = phase
-
-    def __enter__(self):
-        self._stripe_before = self.meter.stripe.calls.copy()
-        self._connections_before = self.meter.stripe.connections()
-        self._emails_before = self.meter.emails()
-        self._sql_before = odoo.sql_db.sql_counter
-        self._profiler = cProfile.Profile() if self.meter.profile_dir else None
-        self._cpu_before = time.process_time()
-        self._wall_before = time.perf_counter()
-        if self._profiler:
-            self._profiler.enable()
-        return self.result
-
-    def __exit__(self, exc_type, exc, tb):
-        phase = self.result
-        phase.seconds = time.perf_counter() - self._wall_before
-        phase.cpu_seconds = time.process_time() - self._cpu_before
-        if self._profiler:
-            self._profiler.disable()
-            name = re.sub(r"[^a-z0-9]+", "-", phase.name.lower()).strip("-")
-            self._profiler.dump_stats(os.path.join(self.meter.profile_dir, f"{name}.prof"))
-        phase.sql = odoo.sql_db.sql_counter - self._sql_before
-        phase.stripe_endpoints = self.meter.stripe.calls - self._stripe_before
+        phase = Phase(name, unit=unit)
+        # this database's entries only: fewer entries, fewer evicted before they are read
+        self.db.all(
+            "SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database"
+            " WHERE datname = current_database()"
+        )
+        before = self._snapshot()
+        started = time.perf_counter()
+        yield phase
+        phase.seconds = time.perf_counter() - started
+        after = self._snapshot()
+        phase.sql = after.sql - before.sql
+        phase.evicted = after.evicted - before.evicted
+        phase.stripe_endpoints = Counter(
+            f"{r['method']} {r['route']}" for r in after.requests[len(before.requests) :]
+        )
         phase.stripe_calls = sum(phase.stripe_endpoints.values())
-        phase.stripe_connections = self.meter.stripe.connections() - self._connections_before
-        if self._emails_before is not None:
-            phase.emails = self.meter.emails() - self._emails_before
-        if exc_type is None:
-            self.meter.phases.append(phase)
-        return False
+        phase.stripe_connections = after.connections - before.connections
+        phase.emails = after.emails - before.emails
+        self.phases.append(phase)
 
 
 def combined(name, phases, unit="order"):
     """One row adding ``phases`` up (their ``orders`` are the same orders: the first one's)."""
-    total = Phase(name, orders=phases[0].orders if phases else 0, unit=unit)
+    total = Phase(name, orders=phases[0].orders, unit=unit)
     for phase in phases:
         total.seconds += phase.seconds
-        total.cpu_seconds += phase.cpu_seconds
         total.sql += phase.sql
         total.stripe_calls += phase.stripe_calls
         total.stripe_endpoints += phase.stripe_endpoints
-        if phase.emails is not None:
-            total.emails = (total.emails or 0) + phase.emails
+        total.emails += phase.emails
+        total.evicted += phase.evicted
     return total

@@ -2,7 +2,7 @@
 
 import math
 
-COLUMNS = ("phase", "orders", "seconds", "orders/s", "SQL/order", "Stripe calls/order", "CPU %")
+COLUMNS = ("phase", "orders", "seconds", "orders/s", "SQL/order", "Stripe calls/order")
 
 
 def _number(value, digits):
@@ -19,8 +19,6 @@ def row(phase):
         _number(phase.orders_per_second, 1),
         _number(phase.per_order(phase.sql), 1),
         _number(phase.per_order(phase.stripe_calls), 2),
-        # CPU of the Odoo process over wall time: the rest is waiting (PostgreSQL, Stripe, SMTP)
-        _number(100 * phase.cpu_seconds / phase.seconds if phase.seconds else None, 0),
     )
 
 

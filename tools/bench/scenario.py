@@ -1,38 +1,26 @@
-"""The cycle-close benchmark (ARCHITECTURE.md §6), run by ``make bench`` inside ``odoo shell``.
+"""The cycle-close benchmark's setup and untimed steps (ARCHITECTURE.md §6), run by ``odoo shell``
+(tools/bench/shell.py) before and between the phases that tools/bench/driver.py times on a
+running server.
 
-Setup (not timed, committed): E hubs with the generic chart of accounts in EUR, each connected to
-the Stripe sandbox through Connect OAuth, with a manager and a weekly schedule; N portal customers
-spread over the hubs, each with a wallet card saved through a SetupIntent, consent for their hub
-and one active standing order paid by card (1 to 3 lines of products without taxes).
-
-Timed phases, each ending with the commit the cron would make:
-
-1. placement: an open order cycle for every schedule (creating it makes the occurrences), then
-   the placement job (``ofn.cycle.placer``);
-2. confirmation: once the cycles are closed (their dates moved into the past, not timed: it
-   stands for time passing), the confirmation job (``ofn.cycle.confirmer._cron_confirm``):
-   confirm, invoice, post, credit and an off-session charge per order, one commit each.
-
-Then (not timed) every occurrence must be paid and the sandbox must hold exactly N
-PaymentIntents across the E connected accounts; otherwise the run exits non-zero. With OCA
-``contract`` installed (``OFN_BENCH_CONTRACT``), N contracts are invoiced on the same database
-for comparison (:mod:`bench.oca_contract`).
+Setup (committed): E hubs with the generic chart of accounts in EUR, each connected to the Stripe
+sandbox through Connect OAuth, with a manager and a weekly schedule; N portal customers spread
+over the hubs, each with a wallet card saved through a SetupIntent, consent for their hub and one
+active standing order paid by card (1 to 3 lines of products without taxes); an open order cycle
+for every schedule (creating it plans the occurrences). Every scheduled action is then put off a
+day and the e-mails of the setup are sent, so that the server starts idle: the driver triggers
+the scheduled actions it times. Between the two phases, :func:`close_cycles` moves the cycles'
+dates into the past (it stands for time passing).
 """
 
 import os
-import sys
-import time
-from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 
-import stripe
 from stripe_sandbox.browser import decide_oauth
 
 from odoo import fields
 
-from . import oca_contract, report
-from .measure import Meter, StripeCallCounter, combined
+from .common import World, log, sandbox_client
 
 VISA = "pm_card_visa"
 PRODUCTS = [
@@ -45,70 +33,23 @@ PRODUCTS = [
 
 
 @dataclass
-class World:
-    """What the setup made (committed)."""
-
-    hubs: object  # res.company
-    schedules: object  # ofn.schedule, one per hub
-    products: object  # product.product
-    customers: object  # res.partner
-
-
-@dataclass
 class Params:
     n: int
     e: int
-    latency_ms: float
-    contract: str  # the OCA contract version installed, or "" when it is not available
-    smtp_count_file: str
-    profile_dir: str
-    sandbox_url: str
-    secret_key: str
 
     @classmethod
     def from_environ(cls):
-        params = cls(
-            n=int(os.environ.get("OFN_BENCH_N", "500")),
-            e=int(os.environ.get("OFN_BENCH_E", "20")),
-            latency_ms=float(os.environ.get("OFN_BENCH_LATENCY_MS") or 0),
-            contract=os.environ.get("OFN_BENCH_CONTRACT", ""),
-            smtp_count_file=os.environ.get("OFN_BENCH_SMTP_COUNT", ""),
-            profile_dir=os.environ.get("OFN_BENCH_PROFILE_DIR", ""),
-            sandbox_url=os.environ["OFN_STRIPE_API_BASE"].rstrip("/"),
-            secret_key=os.environ["OFN_STRIPE_SECRET_KEY"],
-        )
+        params = cls(n=int(os.environ["OFN_BENCH_N"]), e=int(os.environ["OFN_BENCH_E"]))
         if params.n < 1 or params.e < 1:
             raise SystemExit("N and E must be at least 1")
-        if not params.sandbox_url.startswith("http://127.0.0.1:"):
-            raise SystemExit("the benchmark only ever talks to the local Stripe sandbox")
         return params
-
-    def sandbox_client(self, account=None):
-        return stripe.StripeClient(
-            self.secret_key,
-            stripe_account=account,
-            base_addresses={"api": self.sandbox_url, "connect": self.sandbox_url},
-            max_network_retries=0,
-        )
-
-    def emails_sent(self):
-        """Messages the SMTP sink accepted so far (``None`` without a sink)."""
-        if not self.smtp_count_file:
-            return None
-        with open(self.smtp_count_file) as f:
-            return int(f.read().strip() or 0)
-
-
-_STARTED = time.monotonic()
-
-
-def log(message):
-    print(f"[bench {time.monotonic() - _STARTED:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------- setup
-def setup(env, params):
-    """Hubs, customers, cards, consents and standing orders; committed. Returns the World."""
+def setup(env):
+    """Hubs, customers, cards, consents, standing orders and an open cycle per schedule,
+    committed; the scheduled actions put off; the World saved for the other steps."""
+    params = Params.from_environ()
     env["ir.config_parameter"].set_param("ofn_stripe_connect.enabled", "1")
     eur = env.ref("base.EUR")
     eur.active = True
@@ -128,11 +69,13 @@ def setup(env, params):
         env.cr.commit()  # pylint: disable=invalid-commit
         account = hub.ofn_stripe_account_id.stripe_account_id
         log(f"setup: hub {index + 1}/{params.e} connected ({account})")
+    # the driver posts OCA contract's invoices as admin, through JSON-RPC
+    env.ref("base.user_admin").company_ids |= hubs
     portal = env.ref("base.group_portal")
     customers = env["res.partner"]
     for index in range(params.n):
         hub, schedule = hubs[index % params.e], schedules[index % params.e]
-        customer = _setup_customer(env, params, index, hub, portal)
+        customer = _setup_customer(env, index, hub, portal)
         customers |= customer
         lines = [
             (0, 0, {"product_id": products[(index + k) % len(products)].id, "quantity": 1 + k})
@@ -152,7 +95,13 @@ def setup(env, params):
         env.cr.commit()  # pylint: disable=invalid-commit
         if (index + 1) % 50 == 0 or index + 1 == params.n:
             log(f"setup: {index + 1}/{params.n} customers with a card, consent, standing order")
-    return World(hubs, schedules, products, customers)
+    cycles = open_cycles(env, schedules)
+    quiet_crons(env)
+    env.cr.commit()  # pylint: disable=invalid-commit
+    planned = env["ofn.standing.order.occurrence"].search_count([("cycle_id", "in", cycles.ids)])
+    log(f"setup: {len(cycles)} cycles open, {planned} occurrences planned")
+    accounts = [hub.ofn_stripe_account_id.stripe_account_id for hub in hubs]
+    World(hubs.ids, accounts, schedules.ids, products.ids, customers.ids, cycles.ids).save()
 
 
 def _setup_hub(env, name, eur):
@@ -192,7 +141,7 @@ def _setup_hub(env, name, eur):
     return hub, schedule
 
 
-def _setup_customer(env, params, index, hub, portal):
+def _setup_customer(env, index, hub, portal):
     """A portal customer with a wallet card (ofn_customer_wallet/tests/common.py _save_card)
     allowing ``hub`` to charge it."""
     login = f"bench-customer-{index + 1:05d}"
@@ -211,9 +160,7 @@ def _setup_customer(env, params, index, hub, portal):
     customer = user.partner_id
     saver = env["ofn.wallet.card.saver"]
     started = saver.start(customer)
-    params.sandbox_client().v1.setup_intents.confirm(
-        started["setup_intent"], {"payment_method": VISA}
-    )
+    sandbox_client().v1.setup_intents.confirm(started["setup_intent"], {"payment_method": VISA})
     saver.finish(customer, started["setup_intent"])
     consent, client_secret = env["ofn.consent.granter"].grant(customer, hub)
     if client_secret or consent.state != "active":
@@ -221,7 +168,7 @@ def _setup_customer(env, params, index, hub, portal):
     return customer
 
 
-# ---------------------------------------------------------------------------------------- phases
+# ---------------------------------------------------------------------------------------- steps
 def open_cycles(env, schedules):
     now = fields.Datetime.now()
     return env["ofn.order.cycle"].create(
@@ -237,154 +184,16 @@ def open_cycles(env, schedules):
     )
 
 
-def close_cycles(cycles):
+def quiet_crons(env):
+    """No scheduled action is due before a day, none is triggered, no e-mail is queued: what
+    the server does from its start is what the driver triggers."""
+    env["ir.cron.trigger"].search([]).unlink()
+    env["ir.cron"].search([]).write({"nextcall": fields.Datetime.now() + timedelta(days=1)})
+    env["mail.mail"].process_email_queue(batch_size=100000)
+
+
+def close_cycles(env):
     now = fields.Datetime.now()
+    cycles = env["ofn.order.cycle"].browse(World.load().cycles)
     cycles.write({"opens_at": now - timedelta(days=3), "closes_at": now - timedelta(minutes=1)})
-
-
-def run_phases(env, schedules, meter):
-    """The two timed phases; returns the cycles and the untimed closing's seconds."""
-    env.invalidate_all()
-    with meter.phase("1. placement") as phase:
-        cycles = open_cycles(env, schedules)
-        placed = env["ofn.cycle.placer"].place()
-        env.cr.commit()  # pylint: disable=invalid-commit
-        phase.orders = len(placed.filtered(lambda o: o.state == "placed"))
-    log(f"placement: {phase.orders} orders in {phase.seconds:.1f}s")
-
-    started = time.perf_counter()
-    close_cycles(cycles)
     env.cr.commit()  # pylint: disable=invalid-commit
-    closing = time.perf_counter() - started
-    env.invalidate_all()
-
-    with meter.phase("2. confirmation + charge") as phase:
-        env["ofn.cycle.confirmer"]._cron_confirm()
-        env.cr.commit()  # pylint: disable=invalid-commit
-        phase.orders = env["ofn.standing.order.occurrence"].search_count(
-            [("cycle_id", "in", cycles.ids), ("state", "=", "paid")]
-        )
-    log(f"confirmation: {phase.orders} orders paid in {phase.seconds:.1f}s")
-    return cycles, closing
-
-
-# ---------------------------------------------------------------------------------------- checks
-def verify(env, params, hubs, cycles):
-    """Problems found (empty: all good)."""
-    env.invalidate_all()
-    problems = []
-    occurrences = env["ofn.standing.order.occurrence"].search([("cycle_id", "in", cycles.ids)])
-    states = Counter(occurrences.mapped("state"))
-    if len(occurrences) != params.n or states != Counter({"paid": params.n}):
-        problems.append(f"occurrences: expected {params.n} paid, found {dict(states)}")
-    unpaid = occurrences.invoice_id.filtered(
-        lambda move: move.payment_state not in ("paid", "in_payment")
-    )
-    if unpaid or len(occurrences.invoice_id) != params.n:
-        problems.append(
-            f"invoices: {len(occurrences.invoice_id)} for {params.n} orders, {len(unpaid)} unpaid"
-        )
-    intents = Counter()
-    for hub in hubs:
-        account = hub.sudo().ofn_stripe_account_id.stripe_account_id
-        client = params.sandbox_client(account)
-        for intent in client.v1.payment_intents.list({"limit": 100}).auto_paging_iter():
-            intents[intent.status] += 1
-    if sum(intents.values()) != params.n or intents["succeeded"] != params.n:
-        problems.append(
-            f"sandbox: expected {params.n} succeeded PaymentIntents across {params.e} accounts, "
-            f"found {dict(intents)}"
-        )
-    return problems, sum(intents.values())
-
-
-# ---------------------------------------------------------------------------------------- main
-def main(env):
-    params = Params.from_environ()
-    counter = StripeCallCounter(params.sandbox_url).install()
-    meter = Meter(counter, emails=params.emails_sent, profile_dir=params.profile_dir)
-    load_before = os.getloadavg()[0]
-    log(f"setup: {params.n} standing orders across {params.e} hubs (not timed)")
-    started = time.perf_counter()
-    world = setup(env, params)
-    untimed = {"setup": time.perf_counter() - started}
-    cycles, untimed["closing the cycles"] = run_phases(env, world.schedules, meter)
-    problems, intents = verify(env, params, world.hubs, cycles)
-    ours = meter.phases[:]
-    if params.contract:
-        log(f"OCA contract {params.contract}: {params.n} contracts across {params.e} hubs")
-        problems += oca_contract.run(env, params, world, meter, log)
-    theirs = meter.phases[len(ours) :]
-    counter.uninstall()
-    summary = {
-        "load": (load_before, os.getloadavg()[0]),
-        "untimed": untimed,
-        "intents": intents,
-        "database": env.cr.dbname,
-    }
-    print(render(params, ours, theirs, summary), flush=True)
-    if problems:
-        for problem in problems:
-            print(f"FAILED: {problem}", flush=True)
-        raise SystemExit(1)
-
-
-def render(params, ours, theirs, summary):
-    rows = [report.row(phase) for phase in ours]
-    rows.append(report.row(combined("ours: total", ours)))
-    rows.append(None)
-    if theirs:
-        rows += [report.row(phase) for phase in theirs]
-        rows.append(report.row(combined("contract: total", theirs, unit="invoice")))
-    else:
-        rows.append(("contract: not available", *["-"] * (len(report.COLUMNS) - 1)))
-    load_before, load_after = summary["load"]
-    untimed = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in summary["untimed"].items())
-    lines = [
-        "",
-        (
-            f"make bench: N={params.n} standing orders, E={params.e} hubs, Stripe latency "
-            f"{params.latency_ms:g} ms, {os.cpu_count()} cores, load average "
-            f"{load_before:.2f} before / {load_after:.2f} after"
-        ),
-        f"not timed: {untimed}",
-        "",
-        report.table(rows),
-        "",
-    ]
-    for phase in ours:
-        if phase.stripe_calls:
-            lines.append(f"Stripe calls in {phase.name}: {report.endpoints(phase)}")
-            lines.append(
-                f"HTTP connections opened to Stripe in {phase.name}: "
-                f"{phase.stripe_connections} for {phase.stripe_calls} calls, "
-                f"{100 * phase.stripe_connections / phase.stripe_calls:.1f} per 100 calls"
-            )
-    emails = [f"{phase.name} {phase.emails}" for phase in ours if phase.emails is not None]
-    if emails:
-        lines.append("e-mails sent (SMTP sink): " + ", ".join(emails))
-    lines.append(
-        f"sandbox: {summary['intents']} PaymentIntents across {params.e} connected accounts"
-    )
-    if theirs:
-        lines.append(
-            "contract rows count invoices (one per contract, one line each; the standing orders "
-            "have 1 to 3 lines, 2 on average)"
-        )
-        ours_total, theirs_total = combined("ours", ours), combined("theirs", theirs)
-        per_invoice = theirs_total.seconds_per_order
-        lines.append(
-            f"ratio ours/theirs, seconds per order: "
-            f"{ours_total.seconds_per_order / per_invoice:.2f} "
-            f"(confirmation + charge alone: {ours[-1].seconds_per_order / per_invoice:.2f}): "
-            f"{ours_total.seconds_per_order * 1000:.1f} ms per standing order placed, "
-            f"confirmed, invoiced, posted and charged through Stripe / "
-            f"{per_invoice * 1000:.1f} ms per OCA contract {params.contract} invoice created "
-            f"and posted (no payment)"
-        )
-    else:
-        lines.append("contract: not available")
-    if params.profile_dir:
-        lines.append(f"profiled (times inflated): cProfile stats in {params.profile_dir}")
-    lines.append(f"database kept: {summary['database']}")
-    return "\n".join(lines)
