@@ -327,7 +327,8 @@ TEST_DB=${OFN_TEST_DB:-ofn_test}
 TEST_CONF="$RUN/odoo-test${OFN_TEST_DB:+-$OFN_TEST_DB}.conf"
 cmd_test_db() {   # a fresh test database with the three addons
     pg_start
-    OFN_HTTP_PORT=$(free_port) write_conf "$TEST_CONF" "$TEST_DB"
+    # root:0: no jobrunner in the test process; the tests perform the jobs themselves
+    OFN_QUEUE_CHANNELS=root:0 OFN_HTTP_PORT=$(free_port) write_conf "$TEST_CONF" "$TEST_DB"
     install_db "$TEST_CONF" "$TEST_DB" "$RUN/install-$TEST_DB.log"
 }
 
