@@ -41,10 +41,15 @@ PLACE = "ofn_standing_orders.cron_place_standing_orders"
 CONFIRM = "ofn_standing_orders.cron_confirm_standing_orders"
 CONTRACT = "contract.contract_cron_for_invoice"
 ACTIVE_JOBS = ["wait_dependencies", "pending", "enqueued", "started"]
+# the jobs waiting or running, the jobs failed
+JOBS = (
+    "SELECT count(*) FILTER (WHERE state = ANY(%s)), count(*) FILTER (WHERE state = 'failed')"
+    " FROM queue_job"
+)
 FINAL = ["paid", "failed", "awaiting_authentication", "cancelled"]
 REFERENCE = re.compile(r"^OFN-SO(\d+)-\d+$")
 POLL_SECONDS = 0.2
-STALL_SECONDS = 60  # the action ran, the queue is empty and yet the phase is not done: give up
+STALL_SECONDS = 60  # a phase where nothing moves any more gives up
 
 
 class Driver:
@@ -123,24 +128,30 @@ class Driver:
             [cron],
         )
         self.cron_wakeup.all("SELECT pg_notify('cron_trigger', %s)", [self.dbname])
-        deadline, idle_since = time.monotonic() + self.timeout, None
+        deadline, progress, since = time.monotonic() + self.timeout, None, None
         while True:
             time.sleep(POLL_SECONDS)
-            ran, failures, jobs = self.db.one(
+            ran, failures = self.db.one(
                 """SELECT c.lastcall IS DISTINCT FROM %s AND c.nextcall > now() AT TIME ZONE 'UTC'
                           AND NOT EXISTS (SELECT FROM ir_cron_trigger t WHERE t.cron_id = c.id
                                              AND t.call_at <= now() AT TIME ZONE 'UTC'),
-                          c.failure_count,
-                          (SELECT count(*) FROM queue_job WHERE state = ANY(%s))
+                          c.failure_count
                      FROM ir_cron c WHERE c.id = %s""",
-                [lastcall, ACTIVE_JOBS, cron],
+                [lastcall, cron],
             )
+            jobs, failed = self.db.one(JOBS, [ACTIVE_JOBS])
             left = unfinished()
             if ran and not jobs and not left:
                 break
-            idle_since = (idle_since or time.monotonic()) if ran and not jobs else None
-            if idle_since and time.monotonic() - idle_since > STALL_SECONDS:
-                self.problems.append(f"{xmlid}: ran, no job left, and still {left} not done")
+            # stuck: nothing moves, and nothing will (the action ran and no job is left) or a
+            # job failed (jobs that wait for its work may wait for ever)
+            if (jobs, failed, left) != progress:
+                progress, since = (jobs, failed, left), time.monotonic()
+            elif time.monotonic() - since > STALL_SECONDS and ((ran and not jobs) or failed):
+                self.problems.append(
+                    f"{xmlid}: stuck for {STALL_SECONDS}s with {left} not done, {jobs} jobs "
+                    f"waiting or running, {failed} failed"
+                )
                 break
             if time.monotonic() > deadline:
                 raise SystemExit(f"{xmlid}: not done after {self.timeout:.0f}s")
