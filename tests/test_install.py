@@ -11,8 +11,8 @@ DEPENDS = {
     "ofn_stripe_connect": {"payment_stripe", "account_payment"},
     "ofn_customer_wallet": {"ofn_stripe_connect", "portal"},
     # sale_stock: placement caps quantities by the hub's stock, and a hub's orders ship from its
-    # warehouse (ARCHITECTURE.md §1)
-    "ofn_standing_orders": {"ofn_customer_wallet", "sale_management", "sale_stock"},
+    # warehouse (ARCHITECTURE.md §1); queue_job: the cycle close runs as jobs (§4)
+    "ofn_standing_orders": {"ofn_customer_wallet", "sale_management", "sale_stock", "queue_job"},
 }
 
 

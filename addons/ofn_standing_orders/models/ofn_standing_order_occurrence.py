@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 from psycopg2 import errorcodes
+from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
 from odoo import Command, _, api, fields, models
@@ -59,6 +60,9 @@ _CONCURRENCY_CODES = {
     errorcodes.LOCK_NOT_AVAILABLE,
     errorcodes.DEADLOCK_DETECTED,
 }
+
+# the advisory locks' first key: placements of a hub take turns; charges of an occurrence too
+_PLACE_LOCK, _CHARGE_LOCK = 0x0F5A, 0x0F5C
 
 # what each stage acts on (SQL over the occurrence row ``o``; parameter: now)
 _PLACEABLE = """o.state = 'planned' AND o.sale_order_id IS NULL
@@ -227,7 +231,7 @@ class OfnStandingOrderOccurrence(models.Model):
         """The charged occurrences of each hub are booked together a little later: every charge
         of the hub until then joins the same job."""
         for hub in self.company_id:
-            self.with_delay(
+            self.browse().with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-book-{hub.id}",
                 eta=10,
@@ -321,7 +325,7 @@ class OfnStandingOrderOccurrence(models.Model):
             return
         hub = occurrences.company_id.ensure_one()
         # placements of one hub take turns: each reads the stock the others left
-        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [0x0F5A, hub.id])
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PLACE_LOCK, hub.id])
         stock: dict[int, float] = {}
         warehouse = hub._ofn_warehouse()
         placed, values_list = self.browse(), []
@@ -332,7 +336,7 @@ class OfnStandingOrderOccurrence(models.Model):
             quantities, changes = standing._quantities_for(stock)
             note = "; ".join(changes) or False
             if not quantities:
-                occurrence.write({"state": "empty", "change_note": note})
+                occurrence.write({"state": "empty", "change_note": note, **_CLEARED})
                 continue
             placed |= occurrence
             occurrence.change_note = note
@@ -356,7 +360,7 @@ class OfnStandingOrderOccurrence(models.Model):
             .create(values_list)
         )
         for occurrence, order in zip(placed, orders, strict=True):
-            occurrence.write({"sale_order_id": order.id, "state": "placed"})
+            occurrence.write({"sale_order_id": order.id, "state": "placed", **_CLEARED})
         placed._enqueue_notification("ofn_standing_orders.mail_template_order_placed")
 
     def _place_now(self):
@@ -406,10 +410,9 @@ class OfnStandingOrderOccurrence(models.Model):
                 by_state["card"] |= occurrence
             else:
                 by_state["invoice"] |= occurrence
-        cleared = {"needs_attention": False, "failure_reason": False, "failure_message": False}
-        by_state["paid"].write({"state": "paid", "next_charge_at": False, **cleared})
-        by_state["card"].write({"state": "confirmed", "next_charge_at": now, **cleared})
-        by_state["invoice"].write({"state": "confirmed", "next_charge_at": False, **cleared})
+        by_state["paid"].write({"state": "paid", "next_charge_at": False, **_CLEARED})
+        by_state["card"].write({"state": "confirmed", "next_charge_at": now, **_CLEARED})
+        by_state["invoice"].write({"state": "confirmed", "next_charge_at": False, **_CLEARED})
         by_state["paid"]._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
         by_state["invoice"]._enqueue_notification(
             "ofn_standing_orders.mail_template_order_invoiced"
@@ -434,6 +437,20 @@ class OfnStandingOrderOccurrence(models.Model):
            429) leaves the outcome unknown: the job is run again later with the same key,
            until Stripe answers, and never sends a new attempt meanwhile."""
         self.ensure_one()
+        # one charge job per occurrence at a time, for as long as its connection lives (a
+        # session lock: neither a row lock nor a transaction; released if the worker dies)
+        self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [_CHARGE_LOCK, self.id])
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError("another job charges this order", seconds=10, ignore_retry=True)
+        try:
+            self._charge_unlocked(attempt)
+        finally:
+            # the connection goes back to Odoo's pool: its session lock must not go with it
+            if self.env.cr._cnx.info.transaction_status == TRANSACTION_STATUS_INERROR:
+                self.env.cr.rollback()  # an aborted transaction runs nothing until then
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [_CHARGE_LOCK, self.id])
+
+    def _charge_unlocked(self, attempt):
         tx = self._prepare_charge(attempt)
         _commit(self.env)
         if not tx:
@@ -810,6 +827,9 @@ class OfnStandingOrderOccurrence(models.Model):
             "ofn_standing_orders.mail_template_order_cancelled"
         )
 
+
+# a problem of an earlier run is over
+_CLEARED = {"needs_attention": False, "failure_reason": False, "failure_message": False}
 
 # what the engine's orders and invoices do without: tracking messages nobody reads
 _ENGINE_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}

@@ -2,14 +2,23 @@
 jobrunner runs them: two workers running the same jobs at once, a worker killed after Stripe
 answered, the same charge job enqueued twice."""
 
+import os
+import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
+from pathlib import Path
 from unittest.mock import patch
 
+import requests
 from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
+import odoo
 from odoo import SUPERUSER_ID, api
+from odoo.tools import config
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -225,6 +234,83 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         self.assertEqual(self._state([occurrence_id])[0], ["paid"])
         self.assertEqual(len(self._stripe_intents(stripe_account)), 1)
 
+    def test_the_jobrunner_and_its_workers_close_the_cycle(self):
+        """Production's way: an Odoo server with 2 HTTP workers and queue_job's jobrunner runs
+        the jobs the confirmation cron enqueued, each in a worker process."""
+        hub_id, occurrence_ids, stripe_account = self._committed_cycle(4)
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ofn.standing.order.occurrence"]._cron_confirm()
+            cr.commit()
+        server = self._start_server(workers=2)
+        try:
+            deadline = time.monotonic() + 240
+            while time.monotonic() < deadline and self._state(occurrence_ids)[0] != ["paid"]:
+                time.sleep(1)
+            jobs = self._jobs_of_the_test()
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+
+        self.assertEqual(self._state(occurrence_ids)[0], ["paid"])
+        self.assertEqual(len(self._stripe_intents(stripe_account)), 4, "one charge per order")
+        charges = [job for job in jobs if job[0] == "_charge"]
+        self.assertEqual(len(charges), 4)
+        self.assertEqual({job[1] for job in charges}, {"done"})
+        workers = {job[2] for job in jobs if job[2]}
+        self.assertTrue(workers)
+        self.assertNotIn(os.getpid(), workers, "run by the server's workers, not by the test")
+
+    def _jobs_of_the_test(self):
+        with self.env.registry.cursor() as cr:
+            cr.execute("SELECT method_name, state, worker_pid FROM queue_job ORDER BY id")
+            return cr.fetchall()
+
+    def _start_server(self, workers):
+        """An Odoo server on the test database: ``workers`` HTTP workers and the jobrunner
+        with capacity on the project's channels; returns the process once it answers."""
+        source = config.rcfile
+        port, gevent_port = _free_port(), _free_port()
+        lines = []
+        with open(source, encoding="utf-8") as conf:
+            for line in conf:
+                key = line.split("=", 1)[0].strip()
+                if key in ("http_port", "gevent_port", "workers", "channels", "max_cron_threads"):
+                    continue
+                lines.append(line.rstrip("\n"))
+        section = lines.index("[queue_job]")
+        lines[section + 1 : section + 1] = ["channels = root:2,root.ofn.batch:1,root.ofn.charge:1"]
+        options = [
+            f"http_port = {port}",
+            f"gevent_port = {gevent_port}",
+            f"workers = {workers}",
+            "max_cron_threads = 0",
+        ]
+        lines[1:1] = options
+        folder = tempfile.mkdtemp(prefix="ofn-jobrunner-")
+        conf_path = os.path.join(folder, "odoo.conf")
+        with open(conf_path, "w", encoding="utf-8") as conf:
+            conf.write("\n".join(lines) + "\n")
+        log = open(os.path.join(folder, "odoo.log"), "wb")  # noqa: SIM115 (the server's)
+        self.addCleanup(log.close)
+        # odoo-bin, not "python -m odoo": the prefork server starts its gevent worker with argv[0]
+        odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+        command = [str(odoo_bin)] if odoo_bin.exists() else ["-m", "odoo"]
+        server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+            [sys.executable, *command, "-c", conf_path, "-d", self.env.cr.dbname],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/web/health", timeout=2).ok:
+                    return server
+            except requests.RequestException:
+                time.sleep(0.5)
+        server.terminate()
+        raise AssertionError(f"the Odoo server did not start (log: {log.name})")
+
     def _forget_committed_hub(self, hub_id, account_id):
         """The hub was committed for the jobs to see it: nothing of it is left for later
         tests, and it is disconnected (the Wallet page lists connected hubs)."""
@@ -239,3 +325,9 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
 
 _ALL_JOBS = ("_place_chunk", "_confirm_chunk", "_charge", "_book_hub", "_notify", "_send_summary")
 _CONCURRENCY_CODES = {"40001", "55P03", "40P01"}
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

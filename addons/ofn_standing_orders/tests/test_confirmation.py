@@ -164,3 +164,41 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(occurrence.state, "paid")
         self.assertFalse(occurrence.needs_attention)
         self.assertFalse(occurrence.failure_message)
+
+    def test_one_order_that_cannot_be_invoiced_holds_back_none_of_its_chunk(self):
+        """The chunk's batch fails because of one order: it is split until that order is
+        alone; it is marked with its reason and the others of the chunk are paid."""
+        names = ["Kai Chunk", "Lea Chunk", "Max Chunk", "Noa Chunk", "Oli Chunk"]
+        customers = [self._customer(name, [self.hub_a]) for name in names]
+        for customer in customers:
+            self._standing(customer, self.schedule_a, [(self.eggs, 1)])
+        placed = self._placed_and_closed(self.schedule_a)
+        bad = placed.filtered(lambda o: o.partner_id == customers[2])
+        SaleOrder = type(self.env["sale.order"])
+        create_invoices = SaleOrder._create_invoices
+
+        def refuse_the_bad_one(orders, *args, **kwargs):
+            if bad.sale_order_id in orders:
+                raise UserError("No journal to invoice with")
+            return create_invoices(orders, *args, **kwargs)
+
+        with (
+            patch.object(SaleOrder, "_create_invoices", autospec=True, side_effect=refuse_the_bad_one),
+            self.assertLogs(
+                "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence", "WARNING"
+            ) as logs,
+        ):
+            self._confirm()
+
+        self.assertEqual(len(placed), 5)
+        self.assertEqual(set((placed - bad).mapped("state")), {"paid"})
+        self.assertEqual(len(self._intents(self.account_a, placed - bad)), 4)
+        self.assertEqual(bad.state, "placed", "left as it was, tried again by the next run")
+        self.assertEqual(bad.sale_order_id.state, "draft")
+        self.assertTrue(bad.needs_attention)
+        self.assertIn("No journal to invoice with", bad.failure_message)
+        self.assertEqual(len(logs.records), 1, "only the bad order is reported")
+        summary = self._mails_to(self.manager_a.partner_id, "Standing orders confirmed")
+        self.assertEqual(len(summary), 1)
+        self.assertIn("Max Chunk", summary.body_html)
+        self.assertIn("Paid: 4", summary.body_html)

@@ -1,6 +1,8 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
@@ -90,6 +92,64 @@ class TestPlacement(StandingOrderCommon):
         self._place()
         self.assertFalse(self._occurrence(standing, cycle).sale_order_id)
 
+
+    def test_each_customer_is_told_in_their_own_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        template = self.env.ref("ofn_standing_orders.mail_template_order_placed")
+        template.with_context(lang="fr_FR").subject = "Votre commande chez {{ object.company_id.name }}"
+        cycle = self._open_cycle()
+        amelie = self.env["res.partner"].create(
+            {"name": "Amélie Lang", "lang": "fr_FR", "email": "amelie@customer.example"}
+        )
+        kate = self.env["res.partner"].create(
+            {"name": "Kate Lang", "lang": "en_US", "email": "kate@customer.example"}
+        )
+        orders = {
+            customer: self._order(start_date=fields.Date.today(), end_date=False, partner_id=customer.id)
+            for customer in (amelie, kate)
+        }
+        self._place()
+
+        for customer, subject in ((amelie, "Votre commande chez"), (kate, "Your order from")):
+            order = self._occurrence(orders[customer], cycle).sale_order_id
+            [told] = order.message_ids.filtered(lambda m, c=customer: c in m.partner_ids)
+            self.assertEqual(told.subject, f"{subject} {self.hub.name}")
+
+    def test_one_order_that_cannot_be_placed_holds_back_none_of_its_chunk(self):
+        """One standing order makes the chunk's ``create`` fail: the chunk is split until it
+        is alone; it is marked with its reason, the others are placed."""
+        cycle = self._open_cycle()
+        customers = [
+            self.env["res.partner"].create({"name": f"Chunk Customer {n}"}) for n in range(4)
+        ]
+        standing = [
+            self._order(start_date=fields.Date.today(), end_date=False, partner_id=c.id)
+            for c in customers
+        ]
+        bad = self._occurrence(standing[1], cycle)
+        SaleOrder = type(self.env["sale.order"])
+        create = SaleOrder.create
+
+        def refuse(orders, vals_list):
+            if any(vals.get("partner_id") == customers[1].id for vals in vals_list):
+                raise ValidationError("The delivery address is incomplete")
+            return create(orders, vals_list)
+
+        with (
+            patch.object(SaleOrder, "create", autospec=True, side_effect=refuse),
+            self.assertLogs(
+                "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence", "WARNING"
+            ),
+        ):
+            self._place()
+
+        others = [self._occurrence(order, cycle) for order in standing if order != standing[1]]
+        self.assertEqual({o.state for o in others}, {"placed"})
+        self.assertTrue(all(o.sale_order_id for o in others))
+        self.assertEqual(bad.state, "planned")
+        self.assertFalse(bad.sale_order_id)
+        self.assertTrue(bad.needs_attention)
+        self.assertIn("The delivery address is incomplete", bad.failure_message)
 
 @tagged("post_install", "-at_install")
 class TestPlacementStock(StandingOrderCommon):
@@ -215,3 +275,4 @@ class TestHubWithoutWarehouse(StandingOrderCommon):
         self.assertEqual(order.warehouse_id.name, "Standing Hub")
         order.action_confirm()
         self.assertEqual(order.picking_ids.picking_type_id.warehouse_id, order.warehouse_id)
+
