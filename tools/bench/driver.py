@@ -246,7 +246,10 @@ class Driver:
             "SELECT method_name, exc_name, count(*), min(exc_message) FROM queue_job"
             " WHERE state = 'failed' GROUP BY method_name, exc_name"
         ):
-            self.problems.append(f"queue_job: {count} {method} jobs failed: {exc}: {message}")
+            self.problems.append(
+                f"queue_job: {count} {method} jobs failed: {exc}: "
+                f"{(message or '').splitlines()[0][:200]} (log: {self.dir}/odoo-server.log)"
+            )
 
     def log_problems(self):
         """Warnings and errors the Odoo processes logged."""
