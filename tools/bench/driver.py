@@ -248,7 +248,7 @@ class Driver:
         ):
             self.problems.append(
                 f"queue_job: {count} {method} jobs failed: {exc}: "
-                f"{(message or '').splitlines()[0][:200]} (log: {self.dir}/odoo-server.log)"
+                f"{(message or '').partition(chr(10))[0][:200]} (log: {self.dir}/odoo-server.log)"
             )
 
     def log_problems(self):
