@@ -77,3 +77,9 @@ CHARGE_UNANSWERED_RETRY_MINUTES = 15
 # ... while Stripe still keeps the key's first answer (24 hours): past this many hours, nothing
 # new is sent, the hub checks Stripe's dashboard.
 CHARGE_REPLAY_WINDOW_HOURS = 23
+
+# The jobs of each stage of a cycle's close, by the hub summary they belong to.
+STAGE_METHODS = {
+    "placement": ("_place_chunk",),
+    "confirmation": ("_confirm_chunk", "_charge"),
+}

@@ -3,10 +3,11 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..const import CYCLE_STATES, OCCURRENCE_STATES
+from ..const import CYCLE_STATES, STAGE_METHODS
 
-# the jobs of a cycle that are not over yet
-_JOBS_RUNNING = ("wait_dependencies", "pending", "enqueued", "started")
+# the jobs of a cycle waiting to run, and those not over yet
+_JOBS_QUEUED = ("wait_dependencies", "pending", "enqueued")
+_JOBS_RUNNING = (*_JOBS_QUEUED, "started")
 # the occurrences whose cycle close is over (its progress)
 _DONE_STATES = ("skipped", "empty", "paid", "failed", "cancelled", "awaiting_authentication")
 
@@ -28,7 +29,9 @@ class OfnOrderCycle(models.Model):
     state = fields.Selection(CYCLE_STATES, compute="_compute_state", search="_search_state")
     occurrence_ids = fields.One2many("ofn.standing.order.occurrence", "cycle_id")
     # the progress of the cycle's close, for the hub (ARCHITECTURE.md §4)
-    progress = fields.Float(compute="_compute_progress", help="Orders through the cycle's close, in %.")
+    progress = fields.Float(
+        compute="_compute_progress", help="Orders through the cycle's close, in %."
+    )
     progress_counts = fields.Char(compute="_compute_progress", string="Orders by state")
     jobs_queued = fields.Integer(compute="_compute_jobs")
     jobs_running = fields.Integer(compute="_compute_jobs")
@@ -85,7 +88,7 @@ class OfnOrderCycle(models.Model):
 
     @api.depends("occurrence_ids.state")
     def _compute_progress(self):
-        counts = {cycle.id: {} for cycle in self}
+        counts: dict[int, dict[str, int]] = {cycle.id: {} for cycle in self}
         for cycle, state, count in self.env["ofn.standing.order.occurrence"]._read_group(
             [("cycle_id", "in", self.ids)], ["cycle_id", "state"], ["__count"]
         ):
@@ -101,9 +104,7 @@ class OfnOrderCycle(models.Model):
                 done = total - by_state.get("planned", 0)
             cycle.progress = 100.0 * done / total if total else 0.0
             cycle.progress_counts = ", ".join(
-                f"{labels[state]}: {by_state[state]}"
-                for state, _label in OCCURRENCE_STATES
-                if by_state.get(state)
+                f"{labels[state]}: {by_state[state]}" for state in labels if by_state.get(state)
             )
 
     def _compute_jobs(self):
@@ -115,9 +116,7 @@ class OfnOrderCycle(models.Model):
             )
         }
         for cycle in self:
-            cycle.jobs_queued = sum(
-                counts.get((cycle.id, state), 0) for state in ("wait_dependencies", "pending", "enqueued")
-            )
+            cycle.jobs_queued = sum(counts.get((cycle.id, state), 0) for state in _JOBS_QUEUED)
             cycle.jobs_running = counts.get((cycle.id, "started"), 0)
             cycle.jobs_failed = counts.get((cycle.id, "failed"), 0)
 
@@ -135,19 +134,23 @@ class OfnOrderCycle(models.Model):
         ``confirmation``) once the stage's jobs are done: orders by state, problems by kind.
         A job: while the stage still runs, it is run again later."""
         self.ensure_one()
-        from .ofn_standing_order_occurrence import STAGE_METHODS  # noqa: PLC0415 (import cycle)
-
-        running = self.env["queue.job"].sudo().search_count(
-            [
-                ("ofn_cycle_id", "=", self.id),
-                ("state", "in", _JOBS_RUNNING),
-                ("method_name", "in", STAGE_METHODS[stage]),
-                ("uuid", "!=", self.env.context.get("job_uuid") or ""),
-            ]
+        running = (
+            self.env["queue.job"]
+            .sudo()
+            .search_count(
+                [
+                    ("ofn_cycle_id", "=", self.id),
+                    ("state", "in", _JOBS_RUNNING),
+                    ("method_name", "in", STAGE_METHODS[stage]),
+                    ("uuid", "!=", self.env.context.get("job_uuid") or ""),
+                ]
+            )
         )
         charging = stage == "confirmation" and self.occurrence_ids.filtered(
-            lambda o: o.state == "charged"
-            or (o.state == "confirmed" and o.next_charge_at and not o.needs_attention)
+            lambda o: (
+                o.state == "charged"
+                or (o.state == "confirmed" and o.next_charge_at and not o.needs_attention)
+            )
         )
         if running or charging:
             raise RetryableJobError("the stage still runs", seconds=30, ignore_retry=True)
@@ -165,7 +168,9 @@ class OfnOrderCycle(models.Model):
         summary's template reads it)."""
         occurrences = self.occurrence_ids
         reasons = dict(occurrences._fields["failure_reason"]._description_selection(self.env))
-        stuck = occurrences.filtered(lambda o: o.needs_attention and o.failure_reason == "error" and o.state in ("planned", "placed"))
+        stuck = occurrences.filtered(
+            lambda o: o.needs_attention and o.state in ("planned", "placed")
+        )
         kinds = [
             (_("Could not be placed or confirmed (tried again by every run)"), stuck),
             (_("Nothing to order"), occurrences.filtered(lambda o: o.state == "empty")),

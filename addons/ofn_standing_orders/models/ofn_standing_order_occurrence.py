@@ -27,12 +27,10 @@ from datetime import timedelta
 
 from markupsafe import Markup
 from psycopg2 import errorcodes
-from psycopg2.extensions import TRANSACTION_STATUS_INERROR
-from psycopg2.errors import LockNotAvailable, SerializationFailure
+from psycopg2.errors import InFailedSqlTransaction, LockNotAvailable, SerializationFailure
 
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero, float_round
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -48,7 +46,7 @@ from ..const import (
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
 )
-from .ofn_occurrence_lock import local_time, lock_before_closing
+from .ofn_occurrence_lock import lock_before_closing
 
 _logger = logging.getLogger(__name__)
 
@@ -75,12 +73,6 @@ _CONFIRMABLE = """o.state = 'placed' AND EXISTS (
 _CHARGEABLE = """o.state IN ('confirmed', 'failed') AND o.next_charge_at <= %(now)s
     AND NOT COALESCE(o.needs_attention, FALSE)"""
 _BOOKABLE = "o.state = 'charged'"
-
-# the stages' jobs, by the summary each belongs to
-STAGE_METHODS = {
-    "placement": ("_place_chunk",),
-    "confirmation": ("_confirm_chunk", "_charge"),
-}
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -224,7 +216,9 @@ class OfnStandingOrderOccurrence(models.Model):
                 channel="root.ofn.charge",
                 identity_key=f"ofn-charge-{occurrence.id}-{attempt}",
                 max_retries=0,  # retried until Stripe answers; the job gives up by itself
-                description=_("Charge %(reference)s", reference=occurrence._charge_reference(attempt)),
+                description=_(
+                    "Charge %(reference)s", reference=occurrence._charge_reference(attempt)
+                ),
             )._charge(attempt)
 
     def _enqueue_booking(self):
@@ -295,7 +289,9 @@ class OfnStandingOrderOccurrence(models.Model):
             if stage == "_place"
             else _("Could not be confirmed: %(error)s", error=str(error))
         )
-        self.write({"needs_attention": True, "failure_reason": "error", "failure_message": message[:500]})
+        self.write(
+            {"needs_attention": True, "failure_reason": "error", "failure_message": message[:500]}
+        )
 
     def _lock(self, where):
         """These occurrences, locked for this transaction (``FOR UPDATE SKIP LOCKED``: one that
@@ -356,7 +352,7 @@ class OfnStandingOrderOccurrence(models.Model):
         orders = (
             self.env["sale.order"]
             .with_company(hub)
-            .with_context(_ENGINE_CONTEXT)
+            .with_context(**_ENGINE_CONTEXT)
             .create(values_list)
         )
         for occurrence, order in zip(placed, orders, strict=True):
@@ -382,7 +378,7 @@ class OfnStandingOrderOccurrence(models.Model):
         )
         gone.write({"state": "cancelled", "next_charge_at": False})
         occurrences -= gone
-        orders = occurrences.sale_order_id.with_company(hub).with_context(_ENGINE_CONTEXT)
+        orders = occurrences.sale_order_id.with_company(hub).with_context(**_ENGINE_CONTEXT)
         drafts = orders.filtered(lambda order: order.state in ("draft", "sent"))
         drafts.filtered(lambda order: not order.warehouse_id).warehouse_id = hub._ofn_warehouse()
         drafts.action_confirm()
@@ -446,9 +442,14 @@ class OfnStandingOrderOccurrence(models.Model):
             self._charge_unlocked(attempt)
         finally:
             # the connection goes back to Odoo's pool: its session lock must not go with it
-            if self.env.cr._cnx.info.transaction_status == TRANSACTION_STATUS_INERROR:
+            unlock = ("SELECT pg_advisory_unlock(%s, %s)", [_CHARGE_LOCK, self.id])
+            try:
+                self.env.cr.execute(*unlock, log_exceptions=False)
+            except InFailedSqlTransaction:
+                if _testing():
+                    raise
                 self.env.cr.rollback()  # an aborted transaction runs nothing until then
-            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [_CHARGE_LOCK, self.id])
+                self.env.cr.execute(*unlock)
 
     def _charge_unlocked(self, attempt):
         tx = self._prepare_charge(attempt)
@@ -494,7 +495,9 @@ class OfnStandingOrderOccurrence(models.Model):
                 self._follow(tx)  # the outcome is known: this job ran already
                 return None
             since = self.charge_unknown_since
-            if since and fields.Datetime.now() - since > timedelta(hours=CHARGE_REPLAY_WINDOW_HOURS):
+            if since and fields.Datetime.now() - since > timedelta(
+                hours=CHARGE_REPLAY_WINDOW_HOURS
+            ):
                 self._unsettled(reference)
                 return None
             return tx  # sent before, its answer never came back: asked again, same key
@@ -509,7 +512,12 @@ class OfnStandingOrderOccurrence(models.Model):
             self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
             return None
         self.write(
-            {"charge_attempts": attempt, "next_charge_at": False, "state": "confirmed", "charge_unknown_since": False}
+            {
+                "charge_attempts": attempt,
+                "next_charge_at": False,
+                "state": "confirmed",
+                "charge_unknown_since": False,
+            }
         )
         token, reason, message = self._card_to_charge()
         if not token:
@@ -541,7 +549,11 @@ class OfnStandingOrderOccurrence(models.Model):
         customer = self.partner_id.commercial_partner_id
         account = hub.sudo().ofn_stripe_account_id
         if not account or account.state != "connected" or account.provider_id.state == "disabled":
-            return None, "hub_disconnected", _("%(hub)s's Stripe account is not connected.", hub=hub.name)
+            return (
+                None,
+                "hub_disconnected",
+                _("%(hub)s's Stripe account is not connected.", hub=hub.name),
+            )
         consent = customer._ofn_consent_for(hub)
         if consent.card_id and not (consent.card_id.active and consent.hub_token_id.active):
             return (
@@ -609,7 +621,9 @@ class OfnStandingOrderOccurrence(models.Model):
         if tx.state == "done" and self.state in ("confirmed", "awaiting_authentication", "failed"):
             if tx.is_post_processed and self.invoice_id.payment_state in ("paid", "in_payment"):
                 # booked already (after the customer's 3-D Secure, or by a webhook)
-                self.write({"state": "paid", "next_charge_at": False, "charge_unknown_since": False})
+                self.write(
+                    {"state": "paid", "next_charge_at": False, "charge_unknown_since": False}
+                )
                 self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
                 return
             self.write(
@@ -624,11 +638,24 @@ class OfnStandingOrderOccurrence(models.Model):
             self._enqueue_booking()
         elif tx.state == "pending" and tx.ofn_requires_authentication:
             if self.state != "awaiting_authentication":
-                self.write({"state": "awaiting_authentication", "failure_reason": False, "charge_unknown_since": False})
-                self._enqueue_notification("ofn_standing_orders.mail_template_authentication_required")
+                self.write(
+                    {
+                        "state": "awaiting_authentication",
+                        "failure_reason": False,
+                        "charge_unknown_since": False,
+                    }
+                )
+                self._enqueue_notification(
+                    "ofn_standing_orders.mail_template_authentication_required"
+                )
                 self._enqueue_summary("confirmation")
-        elif tx.state in ("error", "cancel") and self.state in ("confirmed", "awaiting_authentication"):
-            reason = "authentication_failed" if self.state == "awaiting_authentication" else "declined"
+        elif tx.state in ("error", "cancel") and self.state in (
+            "confirmed",
+            "awaiting_authentication",
+        ):
+            reason = (
+                "authentication_failed" if self.state == "awaiting_authentication" else "declined"
+            )
             if self.company_id.sudo().ofn_stripe_account_id.state == "revoked":
                 reason = "hub_disconnected"
             self._fail(reason, tx._ofn_bank_message())
@@ -700,9 +727,7 @@ class OfnStandingOrderOccurrence(models.Model):
         occurrences.transaction_ids.filtered(
             lambda tx: tx.state == "done" and not tx.is_post_processed
         )._ofn_book()
-        paid = occurrences.filtered(
-            lambda o: o.invoice_id.payment_state in ("paid", "in_payment")
-        )
+        paid = occurrences.filtered(lambda o: o.invoice_id.payment_state in ("paid", "in_payment"))
         paid.write({"state": "paid", "needs_attention": False})
         paid._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
 

@@ -1,4 +1,4 @@
-from odoo import _, models, fields
+from odoo import _, fields, models
 
 
 class PaymentTransaction(models.Model):
@@ -16,7 +16,9 @@ class PaymentTransaction(models.Model):
         """Override of `payment` to keep the invoice of a standing order free of "payment sent"
         notes: the occurrence tells what happened (and nothing is written while Stripe is
         asked)."""
-        return super(PaymentTransaction, self.filtered(lambda tx: not tx.ofn_occurrence_id))._log_sent_message()
+        return super(
+            PaymentTransaction, self.filtered(lambda tx: not tx.ofn_occurrence_id)
+        )._log_sent_message()
 
     def _post_process(self):
         """Override of `payment`: the occurrence follows its payment once it is booked."""
@@ -59,7 +61,9 @@ class PaymentTransaction(models.Model):
                 lambda line, tx=tx: line.payment_provider_id == tx.provider_id
             )
             invoices = tx.invoice_ids.filtered(lambda move: move.state == "posted")
-            term_lines = invoices.line_ids.filtered(lambda line: line.display_type == "payment_term")
+            term_lines = invoices.line_ids.filtered(
+                lambda line: line.display_type == "payment_term"
+            )
             values_list.append(
                 {
                     "amount": abs(tx.amount),
@@ -95,8 +99,9 @@ class PaymentTransaction(models.Model):
             tx.payment_id = payment
             plan.append(
                 (payment.move_id.line_ids + tx.invoice_ids.line_ids).filtered(
-                    lambda line, payment=payment: line.account_id == payment.destination_account_id
-                    and not line.reconciled
+                    lambda line, payment=payment: (
+                        line.account_id == payment.destination_account_id and not line.reconciled
+                    )
                 )
             )
         self.env["account.move.line"]._reconcile_plan(plan)

@@ -12,14 +12,13 @@ from odoo.addons.queue_job.exception import RetryableJobError
 # queue_job's test helpers register themselves in odoo.tests.common.SETATTR_SOURCES, which
 # later Odoo 18.0 sources have; an older 18.0 source tree gets the empty registry they expect
 odoo_tests_common.__dict__.setdefault("SETATTR_SOURCES", {})
-from odoo.addons.queue_job.tests.common import trap_jobs  # noqa: E402
-
 from odoo.addons.ofn_customer_wallet.tests.common import (
     VISA,
     OfnWalletCase,
     OfnWalletCommon,
     OfnWalletHttpCase,
 )
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 class CycleCloseDriver:
@@ -67,19 +66,35 @@ class CycleCloseDriver:
             if not trap.enqueued_jobs:
                 return
             job = trap.enqueued_jobs.pop(0)
+            # run as Job.perform does, in the test's cursor (a job that may commit runs in a
+            # cursor of its own in production)
+            self.env.flush_all()
             try:
-                job.perform()
+                job.func(*job.args, **job.kwargs)
             except RetryableJobError:
                 if job.method_name == "_send_summary":
                     trap.enqueued_jobs.append(job)  # the stage still runs: after the rest
                 else:
                     self.postponed.append(job)
-        raise AssertionError(f"jobs still enqueued after 500: {trap.enqueued_jobs}")
+            finally:
+                self.env.invalidate_all()
+        raise AssertionError(
+            "jobs still enqueued after 500: "
+            + ", ".join(
+                f"{job.method_name}{job.args} on {job.recordset}" for job in trap.enqueued_jobs
+            )
+        )
 
     @staticmethod
     def _snapshot(occurrences):
         return {
-            o.id: (o.state, o.charge_attempts, o.needs_attention, o.next_charge_at, o.sale_order_id.id)
+            o.id: (
+                o.state,
+                o.charge_attempts,
+                o.needs_attention,
+                o.next_charge_at,
+                o.sale_order_id.id,
+            )
             for o in occurrences
         }
 

@@ -18,8 +18,8 @@ from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFai
 
 import odoo
 from odoo import SUPERUSER_ID, api
-from odoo.tools import config
 from odoo.tests import tagged
+from odoo.tools import config
 
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
@@ -38,7 +38,7 @@ class WorkerKilled(BaseException):
 class TestJobsOnCommittedData(StandingOrderChargeCase):
     def _committed_cycle(self, count):
         """A committed, connected hub whose ``count`` standing orders are placed in a cycle
-        that just closed; returns (hub id, occurrence ids, the hub's Stripe account id)."""
+        that just closed; returns (occurrence ids, the hub's Stripe account id)."""
         registry = self.env.registry
         run = uuid.uuid4().hex[:8]  # committed data: unique names for every run
         # Connect is switched on in the test's own transaction only (its parameter row is
@@ -59,19 +59,14 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
                 self._standing(customers[n % 5], schedule, [(self.eggs, 1 + n % 3)])
             cycle = self._open_cycle(schedule)
             occurrences = cycle.occurrence_ids
-            self._run_jobs_in(env, lambda: occurrences._place_chunk())
+            occurrences._place_chunk()
             self._close(cycle)
             ids, stripe_account = occurrences.ids, account.stripe_account_id
             hub_id, account_id = hub.id, account.id
         self.addCleanup(self._forget_committed_hub, hub_id, account_id)
-        return hub_id, ids, stripe_account
+        return ids, stripe_account
 
-    @staticmethod
-    def _run_jobs_in(env, act):
-        act()
-        env.cr.commit()
-
-    def _pending_jobs(self, hub_id, methods):
+    def _pending_jobs(self, methods):
         with self.env.registry.cursor() as cr:
             # the only jobs committed in the test database are this test's
             cr.execute(
@@ -93,16 +88,16 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
             # again (a few times); a job done is marked done; one asking to wait stays pending
             for _attempt in range(5):
                 try:
+                    # each cursor commits as its block ends
                     with self.env.registry.cursor() as cr:
-                        env = api.Environment(cr, SUPERUSER_ID, {})
-                        job = Job.load(env, job_uuid)
+                        job = Job.load(api.Environment(cr, SUPERUSER_ID, {}), job_uuid)
                         if job.state != "pending":
                             return
                         job.perform()
-                        cr.commit()
+                    with self.env.registry.cursor() as cr:
+                        job = Job.load(api.Environment(cr, SUPERUSER_ID, {}), job_uuid)
                         job.set_done()
                         job.store()
-                        cr.commit()
                     return
                 except RetryableJobError:
                     return
@@ -122,10 +117,10 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
                 raise error
             errors.append(error)
 
-    def _drain_committed(self, hub_id):
+    def _drain_committed(self):
         """The pending jobs run, in order, until none is left (as the jobrunner would)."""
         for _round in range(20):
-            todo = self._pending_jobs(hub_id, _ALL_JOBS)
+            todo = self._pending_jobs(_ALL_JOBS)
             if not todo:
                 return
             for job_uuid in todo:
@@ -148,26 +143,27 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         )
 
     def test_two_workers_running_the_same_jobs_at_once_charge_each_order_exactly_once(self):
-        hub_id, occurrence_ids, stripe_account = self._committed_cycle(OCCURRENCES)
+        occurrence_ids, stripe_account = self._committed_cycle(OCCURRENCES)
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ofn.standing.order.occurrence"]._cron_confirm()
-            cr.commit()
         for _round in range(20):
-            jobs = self._pending_jobs(hub_id, _ALL_JOBS)
+            jobs = self._pending_jobs(_ALL_JOBS)
             if not jobs:
                 break
             errors: list = []
             barrier = threading.Barrier(2)
 
-            def worker(order, jobs=jobs, errors=errors, barrier=barrier):
+            def worker(order, jobs, errors, barrier):
                 barrier.wait(timeout=30)
                 for job_uuid in order(jobs):
                     self._perform(job_uuid, errors)  # each in a thread of its own
 
             threads = [
-                threading.Thread(target=worker, args=(list,)),
-                threading.Thread(target=worker, args=(lambda js: list(reversed(js)),)),
+                threading.Thread(target=worker, args=(list, jobs, errors, barrier)),
+                threading.Thread(
+                    target=worker, args=(lambda js: list(reversed(js)), jobs, errors, barrier)
+                ),
             ]
             for thread in threads:
                 thread.start()
@@ -187,14 +183,13 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         self.assertEqual({intent.status for intent in intents}, {"succeeded"})
 
     def test_a_worker_killed_after_stripe_took_the_money_charges_once_when_run_again(self):
-        hub_id, [occurrence_id], stripe_account = self._committed_cycle(1)
+        [occurrence_id], stripe_account = self._committed_cycle(1)
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ofn.standing.order.occurrence"]._cron_confirm()
-            cr.commit()
-        [confirm_job] = self._pending_jobs(hub_id, ["_confirm_chunk"])
+        [confirm_job] = self._pending_jobs(["_confirm_chunk"])
         self._perform(confirm_job)
-        [charge_job] = self._pending_jobs(hub_id, ["_charge"])
+        [charge_job] = self._pending_jobs(["_charge"])
         kill = patch.object(
             OfnStandingOrderOccurrence, "_follow", autospec=True, side_effect=WorkerKilled
         )
@@ -209,27 +204,25 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
 
         # queue_job requeues a job whose worker died: it runs again
         self._perform(charge_job)
-        self._drain_committed(hub_id)
+        self._drain_committed()
 
         self.assertEqual(self._state([occurrence_id])[0], ["paid"])
         self.assertEqual(len(self._stripe_intents(stripe_account)), 1, "exactly one charge")
 
     def test_the_same_charge_job_enqueued_twice_charges_once(self):
-        hub_id, [occurrence_id], stripe_account = self._committed_cycle(1)
+        [occurrence_id], stripe_account = self._committed_cycle(1)
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ofn.standing.order.occurrence"]._cron_confirm()
-            cr.commit()
-        self._perform(self._pending_jobs(hub_id, ["_confirm_chunk"])[0])
+        self._perform(self._pending_jobs(["_confirm_chunk"])[0])
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             occurrence = env["ofn.standing.order.occurrence"].browse(occurrence_id)
             occurrence._enqueue_charges()  # a pending twin: queue_job keeps one
-            cr.commit()
-        jobs = self._pending_jobs(hub_id, ["_charge"])
+        jobs = self._pending_jobs(["_charge"])
         self.assertEqual(len(jobs), 1, "one pending job per occurrence and attempt")
         self._perform(jobs[0])
-        self._drain_committed(hub_id)
+        self._drain_committed()
 
         self.assertEqual(self._state([occurrence_id])[0], ["paid"])
         self.assertEqual(len(self._stripe_intents(stripe_account)), 1)
@@ -237,11 +230,10 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
     def test_the_jobrunner_and_its_workers_close_the_cycle(self):
         """Production's way: an Odoo server with 2 HTTP workers and queue_job's jobrunner runs
         the jobs the confirmation cron enqueued, each in a worker process."""
-        hub_id, occurrence_ids, stripe_account = self._committed_cycle(4)
+        occurrence_ids, stripe_account = self._committed_cycle(4)
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ofn.standing.order.occurrence"]._cron_confirm()
-            cr.commit()
         server = self._start_server(workers=2)
         try:
             deadline = time.monotonic() + 240
@@ -296,7 +288,7 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         # odoo-bin, not "python -m odoo": the prefork server starts its gevent worker with argv[0]
         odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
         command = [str(odoo_bin)] if odoo_bin.exists() else ["-m", "odoo"]
-        server = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
+        server = subprocess.Popen(
             [sys.executable, *command, "-c", conf_path, "-d", self.env.cr.dbname],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -317,7 +309,10 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         with self.env.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
             env["ofn.standing.order.occurrence"].search(
-                [("company_id", "=", hub_id), ("state", "in", ("placed", "confirmed", "failed", "charged"))]
+                [
+                    ("company_id", "=", hub_id),
+                    ("state", "in", ("placed", "confirmed", "failed", "charged")),
+                ]
             ).write({"state": "cancelled", "next_charge_at": False})
             cr.execute("DELETE FROM queue_job WHERE method_name = ANY(%s)", [list(_ALL_JOBS)])
             env["ofn.stripe.account"].browse(account_id)._mark_revoked("end of the test")

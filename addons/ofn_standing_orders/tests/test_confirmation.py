@@ -179,11 +179,13 @@ class TestConfirmation(StandingOrderChargeCase):
 
         def refuse_the_bad_one(orders, *args, **kwargs):
             if bad.sale_order_id in orders:
-                raise UserError("No journal to invoice with")
+                raise UserError(self.env._("No journal to invoice with"))
             return create_invoices(orders, *args, **kwargs)
 
         with (
-            patch.object(SaleOrder, "_create_invoices", autospec=True, side_effect=refuse_the_bad_one),
+            patch.object(
+                SaleOrder, "_create_invoices", autospec=True, side_effect=refuse_the_bad_one
+            ),
             self.assertLogs(
                 "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence", "WARNING"
             ) as logs,

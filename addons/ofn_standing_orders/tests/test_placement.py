@@ -92,11 +92,12 @@ class TestPlacement(StandingOrderCommon):
         self._place()
         self.assertFalse(self._occurrence(standing, cycle).sale_order_id)
 
-
     def test_each_customer_is_told_in_their_own_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         template = self.env.ref("ofn_standing_orders.mail_template_order_placed")
-        template.with_context(lang="fr_FR").subject = "Votre commande chez {{ object.company_id.name }}"
+        template.with_context(
+            lang="fr_FR"
+        ).subject = "Votre commande chez {{ object.company_id.name }}"
         cycle = self._open_cycle()
         amelie = self.env["res.partner"].create(
             {"name": "Amélie Lang", "lang": "fr_FR", "email": "amelie@customer.example"}
@@ -105,7 +106,9 @@ class TestPlacement(StandingOrderCommon):
             {"name": "Kate Lang", "lang": "en_US", "email": "kate@customer.example"}
         )
         orders = {
-            customer: self._order(start_date=fields.Date.today(), end_date=False, partner_id=customer.id)
+            customer: self._order(
+                start_date=fields.Date.today(), end_date=False, partner_id=customer.id
+            )
             for customer in (amelie, kate)
         }
         self._place()
@@ -132,7 +135,7 @@ class TestPlacement(StandingOrderCommon):
 
         def refuse(orders, vals_list):
             if any(vals.get("partner_id") == customers[1].id for vals in vals_list):
-                raise ValidationError("The delivery address is incomplete")
+                raise ValidationError(self.env._("The delivery address is incomplete"))
             return create(orders, vals_list)
 
         with (
@@ -150,6 +153,7 @@ class TestPlacement(StandingOrderCommon):
         self.assertFalse(bad.sale_order_id)
         self.assertTrue(bad.needs_attention)
         self.assertIn("The delivery address is incomplete", bad.failure_message)
+
 
 @tagged("post_install", "-at_install")
 class TestPlacementStock(StandingOrderCommon):
@@ -275,4 +279,3 @@ class TestHubWithoutWarehouse(StandingOrderCommon):
         self.assertEqual(order.warehouse_id.name, "Standing Hub")
         order.action_confirm()
         self.assertEqual(order.picking_ids.picking_type_id.warehouse_id, order.warehouse_id)
-

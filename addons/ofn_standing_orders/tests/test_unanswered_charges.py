@@ -37,7 +37,9 @@ class TestUnansweredCharges(OneHubChargeCase):
     def _assert_waiting_not_failed(self, customer, occurrence):
         self.assertEqual(occurrence.state, "confirmed", "not a failed payment")
         self.assertEqual(occurrence.charge_attempts, 1)
-        self.assertEqual(occurrence.transaction_ids.state, "draft", "the attempt's outcome is unknown")
+        self.assertEqual(
+            occurrence.transaction_ids.state, "draft", "the attempt's outcome is unknown"
+        )
         self.assertFalse(occurrence.failure_reason)
         self.assertTrue(occurrence.charge_unknown_since)
         self.assertFalse(occurrence.next_charge_at, "its job is run again, no new attempt")
