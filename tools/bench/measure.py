@@ -4,6 +4,7 @@ driver's own statements and transaction control: BEGIN, COMMIT, ROLLBACK); HTTP 
 (the sandbox's request log: every /v1 and /oauth request, whoever sent it; a network retry counts
 as a call) by endpoint, and the client connections they came over; e-mails (the SMTP sink)."""
 
+import os
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -116,6 +117,23 @@ class Meter:
         phase.stripe_connections = after.connections - before.connections
         phase.emails = after.emails - before.emails
         self.phases.append(phase)
+        self._write_top_statements(phase)
+
+    def _write_top_statements(self, phase, limit=40):
+        """The phase's most frequent statements, to see where its SQL goes:
+        .run/bench/sql-<phase>.txt (calls, total ms, the statement)."""
+        rows = self.db.all(
+            """SELECT calls, round(total_exec_time::numeric, 1), left(regexp_replace(query, '\\s+', ' ', 'g'), 300)
+                 FROM pg_stat_statements
+                WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                ORDER BY calls DESC LIMIT %s""",
+            [limit],
+        )
+        slug = "".join(c if c.isalnum() else "-" for c in phase.name).strip("-")
+        path = os.path.join(os.path.dirname(self.emails_file), f"sql-{slug}.txt")
+        with open(path, "w") as out:
+            for calls, ms, query in rows:
+                out.write(f"{calls:7d} {ms:10} {query}\n")
 
 
 def combined(name, phases, unit="order"):

@@ -344,9 +344,8 @@ def _run_queue(env):
             return
         for record in records:
             job = Job.load(env, record.uuid)
-            try:
-                with env.cr.savepoint():
-                    job.perform()
+            try:  # in the seed's own transaction (Job.perform would open a cursor of its own)
+                job.func(*job.args, **job.kwargs)
             except RetryableJobError:
                 continue
             job.set_done()

@@ -94,11 +94,25 @@ class OfnOrderCycle(models.Model):
         ):
             counts[cycle.id][state] = count
         Occurrence = self.env["ofn.standing.order.occurrence"]
+        waiting_for_nothing = {
+            cycle.id: count
+            for cycle, count in Occurrence._read_group(
+                [
+                    ("cycle_id", "in", self.ids),
+                    ("state", "=", "confirmed"),
+                    ("next_charge_at", "=", False),
+                    ("charge_unknown_since", "=", False),
+                ],
+                ["cycle_id"],
+                ["__count"],
+            )
+        }
         labels = dict(Occurrence._fields["state"]._description_selection(self.env))
         for cycle in self:
             by_state = counts.get(cycle.id, {})
             total = sum(by_state.values())
             done = sum(count for state, count in by_state.items() if state in _DONE_STATES)
+            done += waiting_for_nothing.get(cycle.id, 0)  # invoiced, paid on invoice
             if cycle.closes_at and cycle.closes_at > fields.Datetime.now():
                 # open: its progress is the placement
                 done = total - by_state.get("planned", 0)

@@ -393,12 +393,26 @@ class OfnStandingOrderOccurrence(models.Model):
             ofn_no_credit_apply=True
         ).action_post()
         applier = self.env["ofn.credit.applier"]
+        # the customers with credit at the hub, found at once: the others have none to apply
+        with_credit = (
+            self.env["ofn.credit.balance"]
+            .sudo()
+            .search(
+                [
+                    ("company_id", "=", hub.id),
+                    ("partner_id", "in", occurrences.partner_id.commercial_partner_id.ids),
+                    ("balance", ">", 0),
+                ]
+            )
+            .partner_id
+        )
         now = fields.Datetime.now()
         by_state = {"paid": self.browse(), "card": self.browse(), "invoice": self.browse()}
         for occurrence in occurrences:
             order = occurrence.sale_order_id
             invoice = (order.invoice_ids & invoiced)[:1]
-            applier.apply(invoice)
+            if occurrence.partner_id.commercial_partner_id in with_credit:
+                applier.apply(invoice)
             occurrence.invoice_id = invoice
             if invoice.currency_id.is_zero(invoice.amount_residual):
                 by_state["paid"] |= occurrence
@@ -857,7 +871,13 @@ class OfnStandingOrderOccurrence(models.Model):
 _CLEARED = {"needs_attention": False, "failure_reason": False, "failure_message": False}
 
 # what the engine's orders and invoices do without: tracking messages nobody reads
-_ENGINE_CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+# and followers (the customer is told by the engine's own messages, addressed to them)
+_ENGINE_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_notrack": True,
+    "mail_create_nosubscribe": True,
+}
 
 
 def _testing():

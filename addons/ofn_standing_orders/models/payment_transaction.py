@@ -16,9 +16,15 @@ class PaymentTransaction(models.Model):
         """Override of `payment` to keep the invoice of a standing order free of "payment sent"
         notes: the occurrence tells what happened (and nothing is written while Stripe is
         asked)."""
-        return super(
-            PaymentTransaction, self.filtered(lambda tx: not tx.ofn_occurrence_id)
-        )._log_sent_message()
+        return super(PaymentTransaction, self._ofn_not_standing())._log_sent_message()
+
+    def _log_received_message(self):
+        """Override of `payment`: no "payment received" note either, on the thousands of
+        invoices a cycle's close pays; the customer's e-mail and the occurrence tell it."""
+        return super(PaymentTransaction, self._ofn_not_standing())._log_received_message()
+
+    def _ofn_not_standing(self):
+        return self.filtered(lambda tx: not tx.ofn_occurrence_id)
 
     def _post_process(self):
         """Override of `payment`: the occurrence follows its payment once it is booked."""
@@ -90,7 +96,9 @@ class PaymentTransaction(models.Model):
         payments = (
             self.env["account.payment"]
             .with_company(company)
-            .with_context(tracking_disable=True, mail_create_nolog=True)
+            .with_context(
+                tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            )
             .create(values_list)
         )
         payments.action_post()

@@ -204,3 +204,30 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(len(summary), 1)
         self.assertIn("Max Chunk", summary.body_html)
         self.assertIn("Paid: 4", summary.body_html)
+
+    def test_the_cycle_shows_its_progress_and_its_jobs(self):
+        pia = self._customer("Pia Progress", [self.hub_a])
+        quin = self._customer("Quin Progress", [self.hub_a])
+        self._standing(pia, self.schedule_a, [(self.eggs, 1)])
+        self._standing(quin, self.schedule_a, [(self.eggs, 2)], payment_mode="invoice")
+        placed = self._placed_and_closed(self.schedule_a)
+        cycle = placed.cycle_id
+        self.assertEqual(cycle.progress, 0.0, "closed, nothing confirmed yet")
+        self.assertEqual(cycle.progress_counts, "Placed: 2")
+
+        # a job stored as the cron stores it (not run here): the cycle counts it
+        job = placed[:1].with_delay()._confirm_chunk().db_record()
+        cycle.invalidate_recordset()
+        self.assertEqual((cycle.jobs_queued, cycle.jobs_running, cycle.jobs_failed), (1, 0, 0))
+        job.write({"state": "failed"})
+        cycle.invalidate_recordset()
+        self.assertEqual((cycle.jobs_queued, cycle.jobs_failed), (0, 1))
+        action = cycle.action_view_failed_jobs()
+        self.assertEqual(self.env["queue.job"].search(action["domain"]), job)
+        job.unlink()
+
+        self._confirm()
+
+        cycle.invalidate_recordset()
+        self.assertEqual(cycle.progress, 100.0, "paid by card, and invoiced to pay on invoice")
+        self.assertEqual(cycle.progress_counts, "Invoiced: 1, Paid: 1")
