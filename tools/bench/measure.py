@@ -123,7 +123,8 @@ class Meter:
         """The phase's most frequent statements, to see where its SQL goes:
         .run/bench/sql-<phase>.txt (calls, total ms, the statement)."""
         rows = self.db.all(
-            """SELECT calls, round(total_exec_time::numeric, 1), left(regexp_replace(query, '\\s+', ' ', 'g'), 300)
+            """SELECT calls, round(total_exec_time::numeric, 1),
+                      left(regexp_replace(query, '\\s+', ' ', 'g'), 300)
                  FROM pg_stat_statements
                 WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                 ORDER BY calls DESC LIMIT %s""",
@@ -132,8 +133,7 @@ class Meter:
         slug = "".join(c if c.isalnum() else "-" for c in phase.name).strip("-")
         path = os.path.join(os.path.dirname(self.emails_file), f"sql-{slug}.txt")
         with open(path, "w") as out:
-            for calls, ms, query in rows:
-                out.write(f"{calls:7d} {ms:10} {query}\n")
+            out.writelines(f"{calls:7d} {ms:10} {query}\n" for calls, ms, query in rows)
 
 
 def combined(name, phases, unit="order"):
