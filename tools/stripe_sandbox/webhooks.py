@@ -37,6 +37,7 @@ DELIVERY_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 _deliveries = []
 _pending = set()
+_waiting: dict = {}  # task -> the event it delivers once its delay is over
 
 
 class _Snapshot:
@@ -62,7 +63,13 @@ def emit(event_type, obj, account=None):
 def schedule_webhook(event):
     task = asyncio.ensure_future(_deliver(event))
     _pending.add(task)
-    task.add_done_callback(_pending.discard)
+    _waiting[task] = event
+    task.add_done_callback(_forget)
+
+
+def _forget(task):
+    _pending.discard(task)
+    _waiting.pop(task, None)
 
 
 def forget_deliveries():
@@ -81,8 +88,8 @@ def register(name, url, secret, events=None, api_version=None):
     localstripe_webhooks._webhooks[name].api_version = api_version
 
 
-async def _deliver(event):
-    await asyncio.sleep(CONFIG.webhook_delay)
+async def _deliver(event, delay=None):
+    await asyncio.sleep(CONFIG.webhook_delay if delay is None else delay)
     for webhook in list(localstripe_webhooks._webhooks.values()):
         if webhook.events is not None and event.type not in webhook.events:
             continue
@@ -128,6 +135,27 @@ def _event_init_with_account(self, type, data):
 
 Event.__init__ = _event_init_with_account
 resources.schedule_webhook = schedule_webhook
+
+
+@routes.post("/_sandbox/webhooks/delay")
+async def set_delay(request):
+    """How long the events made from now on wait before they are delivered (``seconds``; a
+    day stands for webhooks that come late). Answers the delay it replaced."""
+    data = await request.post()
+    previous, CONFIG.webhook_delay = CONFIG.webhook_delay, float(data["seconds"])
+    return web.json_response({"previous": previous, "seconds": CONFIG.webhook_delay})
+
+
+@routes.post("/_sandbox/webhooks/deliver_now")
+async def deliver_now(request):
+    """Time passes for the webhooks: the events still waiting for their delay are delivered
+    now, oldest first."""
+    waiting = list(_waiting.items())
+    for task, _event in waiting:
+        task.cancel()
+    for _task, event in waiting:
+        await _deliver(event, delay=0)
+    return web.json_response({"delivered": len(waiting)})
 
 
 @routes.get("/_sandbox/webhook_deliveries")

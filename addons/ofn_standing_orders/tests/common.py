@@ -232,7 +232,7 @@ class StandingOrderChargeCase(StandingOrderChargeCommon, OfnWalletCase):
     pass
 
 
-class OneHubChargeCase(StandingOrderChargeCase):
+class OneHubCharges:
     """One connected hub (``hub_name``, managed by ``manager_login``) with a schedule and the
     products; ``_one`` gives a customer's standing order placed in a cycle that just closed."""
 
@@ -252,5 +252,13 @@ class OneHubChargeCase(StandingOrderChargeCase):
         return customer, self._placed_and_closed(self.schedule)
 
 
+class OneHubChargeCase(OneHubCharges, StandingOrderChargeCase):
+    pass
+
+
 class StandingOrderChargeHttpCase(StandingOrderChargeCommon, OfnWalletHttpCase):
+    pass
+
+
+class OneHubChargeHttpCase(OneHubCharges, StandingOrderChargeHttpCase):
     pass

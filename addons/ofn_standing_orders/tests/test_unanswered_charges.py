@@ -5,7 +5,9 @@ import requests
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import OneHubChargeCase
+from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
+
+from .common import OneHubChargeCase, OneHubChargeHttpCase
 
 CHARGER_LOG = "odoo.addons.ofn_standing_orders.models.ofn_standing_order_occurrence"
 
@@ -108,3 +110,74 @@ class TestUnansweredCharges(OneHubChargeCase):
         self._retry_later(occurrence)
         self.assertFalse(self._confirm() & occurrence)
         self.assertFalse(self._retry() & occurrence)
+
+
+@tagged("post_install", "-at_install")
+class TestUnansweredChargeAndLateWebhooks(OneHubChargeHttpCase):
+    """The answer is lost after Stripe charged, and Stripe's webhooks come a day late: the
+    jobs and runs that follow, then the late webhooks, leave one charge and the order paid."""
+
+    hub_name, manager_login = "Late Webhook Hub", "late_webhook_manager"
+
+    def setUp(self):
+        super().setUp()
+        sandbox = self.sandbox_url + "/_sandbox"
+        self.addCleanup(requests.delete, sandbox + "/faults", timeout=10)
+        delay = requests.post(sandbox + "/webhooks/delay", data={"seconds": 86400}, timeout=10)
+        self.addCleanup(
+            requests.post,
+            sandbox + "/webhooks/delay",
+            data={"seconds": delay.json()["previous"]},
+            timeout=10,
+        )
+        name = "ofn_late_webhooks"
+        requests.post(
+            f"{self.sandbox_url}/_config/webhooks/{name}",
+            data={
+                "url": self.base_url() + "/ofn/stripe/webhook",
+                "secret": get_setting("OFN_STRIPE_WEBHOOK_SECRET"),
+                "events[]": ["payment_intent.succeeded"],
+            },
+            timeout=10,
+        ).raise_for_status()
+        self.addCleanup(requests.delete, f"{self.sandbox_url}/_config/webhooks/{name}", timeout=10)
+
+    def test_the_jobs_then_the_late_webhook_leave_one_charge_and_the_order_paid(self):
+        customer, occurrence = self._one("Wes Late")
+        requests.post(
+            self.sandbox_url + "/_sandbox/faults",
+            data={"kind": "answer_lost", "path": "/v1/payment_intents", "times": 3},
+            timeout=10,
+        ).raise_for_status()
+        with self.assertLogs(CHARGER_LOG, "WARNING"):
+            self._confirm()  # every answer lost: the SDK's network retries exhausted
+        self.assertEqual(occurrence.state, "confirmed")
+        [intent] = self._intents(self.account, occurrence)
+        self.assertEqual(intent.status, "succeeded", "Stripe did take the money")
+
+        postponed, self.postponed = self.postponed, []
+        self._confirm()
+        self._retry()
+        self.postponed = postponed
+        self._run_postponed()  # the job, run again: same key, Stripe's first answer
+
+        self.assertEqual(occurrence.state, "paid")
+        deliveries = requests.post(
+            self.sandbox_url + "/_sandbox/webhooks/deliver_now", timeout=10
+        ).json()
+        self.assertGreaterEqual(deliveries["delivered"], 1, "a day later, the webhooks come")
+        late = requests.get(
+            self.sandbox_url + "/_sandbox/webhook_deliveries",
+            params={"type": "payment_intent.succeeded", "account": self.account.stripe_account_id},
+            timeout=10,
+        ).json()["data"]
+        self.assertTrue(late and all(d["ok"] for d in late), late)
+
+        occurrence.invalidate_recordset()
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1, "charged once")
+        tx = occurrence.transaction_ids
+        self.assertEqual((len(tx), tx.state, tx.provider_reference), (1, "done", intent.id))
+        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+        self.assertEqual(len(tx.payment_id), 1, "booked once")
+        self.assertFalse(self._mails_to(customer, "did not go through"))

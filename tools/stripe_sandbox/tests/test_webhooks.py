@@ -2,9 +2,11 @@
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 import stripe
 from stripe_sandbox import pytest_plugin
 
@@ -92,6 +94,21 @@ def test_account_events_reach_the_endpoint(stripe_sandbox, platform, hub, receiv
     platform.v1.accounts.update(hub, {"metadata": {"tier": "gold"}})
     event, _, _ = _received_event(stripe_sandbox, receiver, "account.updated", account=hub)
     assert event.data.object.metadata.tier == "gold"
+
+
+def test_late_webhooks_wait_until_time_passes(stripe_sandbox, receiver, platform):
+    """A day's delay stands for webhooks that come late; ``deliver_now`` is the day passing."""
+    url = stripe_sandbox.url + "/_sandbox/webhooks"
+    previous = requests.post(f"{url}/delay", data={"seconds": 86400}, timeout=10).json()
+    try:
+        customer = platform.v1.customers.create({"email": "late@example.com"})
+        time.sleep(0.5)
+        assert not stripe_sandbox.deliveries(type="customer.created"), "not before a day"
+        assert requests.post(f"{url}/deliver_now", timeout=10).json() == {"delivered": 1}
+        event, _, _ = _received_event(stripe_sandbox, receiver, "customer.created")
+        assert event.data.object.id == customer.id
+    finally:
+        requests.post(f"{url}/delay", data={"seconds": previous["previous"]}, timeout=10)
 
 
 def test_event_filter_and_failed_delivery_log(stripe_sandbox, receiver, platform):
