@@ -73,6 +73,8 @@ _CONFIRMABLE = """o.state = 'placed' AND EXISTS (
 _CHARGEABLE = """o.state IN ('confirmed', 'failed') AND o.next_charge_at <= %(now)s
     AND NOT COALESCE(o.needs_attention, FALSE)"""
 _BOOKABLE = "o.state = 'charged'"
+_UNANSWERED = """o.state = 'confirmed' AND o.charge_unknown_since IS NOT NULL
+    AND NOT COALESCE(o.needs_attention, FALSE)"""
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -155,6 +157,9 @@ class OfnStandingOrderOccurrence(models.Model):
         the first charges whose job was lost."""
         self._enqueue_chunks(_CONFIRMABLE, "_confirm_chunk", "o.id")
         self._find(_CHARGEABLE + " AND o.state = 'confirmed'")._enqueue_charges()
+        # a charge whose answer never came back has its job waiting to run again: only a job
+        # that was lost is enqueued anew (the same one otherwise: its identity key)
+        self._find(_UNANSWERED)._enqueue_charges()
         self._find(_BOOKABLE)._enqueue_booking()
 
     @api.model
