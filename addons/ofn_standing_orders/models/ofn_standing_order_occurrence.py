@@ -181,7 +181,9 @@ class OfnStandingOrderOccurrence(models.Model):
         """One job per hub, cycle and chunk of at most the chunk size (a setting)."""
         found = self._find(where, f"o.company_id, o.cycle_id, {order_by}")
         size = self._chunk_size()
-        for (_hub, cycle), occurrences in found._grouped_by_hub_and_cycle().items():
+        for (_hub, cycle), occurrences in found.grouped(
+            lambda o: (o.company_id, o.cycle_id)
+        ).items():
             for start in range(0, len(occurrences), size):
                 chunk = occurrences[start : start + size]
                 getattr(
@@ -197,13 +199,6 @@ class OfnStandingOrderOccurrence(models.Model):
                     ),
                     stage,
                 )()
-
-    def _grouped_by_hub_and_cycle(self):
-        groups: dict = {}
-        for occurrence in self:
-            key = (occurrence.company_id, occurrence.cycle_id)
-            groups[key] = groups.get(key, self.browse()) | occurrence
-        return groups
 
     @api.model
     def _chunk_size(self):
@@ -363,10 +358,6 @@ class OfnStandingOrderOccurrence(models.Model):
         for occurrence, order in zip(placed, orders, strict=True):
             occurrence.write({"sale_order_id": order.id, "state": "placed", **_CLEARED})
         placed._enqueue_notification("ofn_standing_orders.mail_template_order_placed")
-
-    def _place_now(self):
-        """Places this occurrence at once (a cycle taken back by the customer while it is open)."""
-        self._place()
 
     # --- confirm --- #
 
