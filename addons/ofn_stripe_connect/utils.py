@@ -1,6 +1,7 @@
 """Small pure helpers of the Stripe integration."""
 
 import re
+import threading
 
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
@@ -25,3 +26,17 @@ def nest_form_params(flat):
             node = node.setdefault(part, {})
         node[parts[-1]] = value
     return nested
+
+
+def in_test_transaction():
+    """Inside a test's transaction, which nothing may commit (Odoo's test runners mark their
+    thread)."""
+    return getattr(threading.current_thread(), "testing", False)
+
+
+def commit_unit_of_work(env):
+    """Ends a unit of work that must be durable before what follows (a job's charge before and
+    after Stripe is asked); inside a test's transaction it is only flushed."""
+    env.flush_all()
+    if not in_test_transaction():
+        env.cr.commit()  # pylint: disable=invalid-commit

@@ -22,7 +22,6 @@ run twice, or run again after its worker died, never charges twice.
 
 import logging
 import random
-import threading
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -33,6 +32,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+from odoo.addons.ofn_stripe_connect.utils import commit_unit_of_work, in_test_transaction
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
@@ -70,8 +70,8 @@ _PLACEABLE = """o.state = 'planned' AND o.sale_order_id IS NULL
                  WHERE s.id = o.standing_order_id AND s.status = 'active')"""
 _CONFIRMABLE = """o.state = 'placed' AND EXISTS (
     SELECT 1 FROM ofn_order_cycle c WHERE c.id = o.cycle_id AND c.closes_at <= %(now)s)"""
-_CHARGEABLE = """o.state IN ('confirmed', 'failed') AND o.next_charge_at <= %(now)s
-    AND NOT COALESCE(o.needs_attention, FALSE)"""
+_CHARGE_OPEN = "o.state IN ('confirmed', 'failed') AND NOT COALESCE(o.needs_attention, FALSE)"
+_CHARGEABLE = f"{_CHARGE_OPEN} AND o.next_charge_at <= %(now)s"
 _BOOKABLE = "o.state = 'charged'"
 _UNANSWERED = """o.state = 'confirmed' AND o.charge_unknown_since IS NOT NULL
     AND NOT COALESCE(o.needs_attention, FALSE)"""
@@ -456,14 +456,14 @@ class OfnStandingOrderOccurrence(models.Model):
             try:
                 self.env.cr.execute(*unlock, log_exceptions=False)
             except InFailedSqlTransaction:
-                if _testing():
+                if in_test_transaction():
                     raise
                 self.env.cr.rollback()  # an aborted transaction runs nothing until then
                 self.env.cr.execute(*unlock)
 
     def _charge_unlocked(self, attempt):
         tx = self._prepare_charge(attempt)
-        _commit(self.env)
+        commit_unit_of_work(self.env)
         if not tx:
             return
         try:
@@ -474,7 +474,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 cause.outcome_unknown or cause.rate_limited
             ):
                 self._unanswered(cause)
-                _commit(self.env)
+                commit_unit_of_work(self.env)
                 seconds = (
                     random.randint(20, 90)
                     if cause.rate_limited
@@ -492,9 +492,8 @@ class OfnStandingOrderOccurrence(models.Model):
     def _prepare_charge(self, attempt):
         """The payment transaction to send for ``attempt``, or None when there is nothing to
         send (another job has the occurrence, the attempt is over, or it needs no card)."""
-        chargeable = "o.state IN ('confirmed', 'failed') AND NOT COALESCE(o.needs_attention, FALSE)"
-        if not self._lock(chargeable):
-            if self._find(f"o.id = {int(self.id)} AND {chargeable}"):
+        if not self._lock(_CHARGE_OPEN):
+            if self._find(f"o.id = {int(self.id)} AND {_CHARGE_OPEN}"):
                 # another job (or the customer) holds the occurrence: this one runs later
                 raise RetryableJobError("occurrence busy", seconds=10, ignore_retry=True)
             return None
@@ -874,15 +873,3 @@ _ENGINE_CONTEXT = {
     "mail_notrack": True,
     "mail_create_nosubscribe": True,
 }
-
-
-def _testing():
-    """Inside a test's transaction, which nothing may commit."""
-    return getattr(threading.current_thread(), "testing", False)
-
-
-def _commit(env):
-    """Ends the job's unit of work (a job's own cursor; inside a test, only flushed)."""
-    env.flush_all()
-    if not _testing():
-        env.cr.commit()  # pylint: disable=invalid-commit

@@ -20,6 +20,7 @@ from odoo import _, models
 from .. import const
 from ..exceptions import StripeGatewayError, StripeNotConfigured
 from ..platform_settings import api_base, connect_base, get_setting
+from ..utils import commit_unit_of_work
 
 if TYPE_CHECKING:
     from stripe.params import (
@@ -308,9 +309,7 @@ class OfnStripeGateway(models.AbstractModel):
         holds no lock and no open transaction while Stripe is asked: what it wrote is committed
         first (inside a test's transaction, which nothing may commit, it is only flushed)."""
         if self.env.context.get("ofn_stripe_commit_before_call"):
-            self.env.flush_all()
-            if not getattr(threading.current_thread(), "testing", False):
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            commit_unit_of_work(self.env)
 
     # === OAUTH (CONNECT) === #
 
