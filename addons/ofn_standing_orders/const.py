@@ -48,6 +48,19 @@ OPEN_OCCURRENCE_STATES = ("placed",)
 # what a customer may skip: a cycle not placed yet, one found empty, or a quotation placed
 SKIPPABLE_STATES = ("planned", "empty", "placed")
 
+# What the documents the engine creates (orders, deliveries, invoices, payments) do without:
+# tracking messages nobody reads, "created from" notes (the document's origin field and smart
+# buttons say it), and the customer as follower (the customer is told by the engine's own
+# messages, addressed to them; the hub's messages on a document suggest its customer as
+# recipient). The key "ofn_engine" is read by the override of mail.thread.
+ENGINE_CONTEXT = {
+    "tracking_disable": True,
+    "mail_create_nolog": True,
+    "mail_notrack": True,
+    "mail_create_nosubscribe": True,
+    "ofn_engine": True,
+}
+
 # How many occurrences one job of a batch stage (place, confirm, book) takes, unless the system
 # parameter ofn_standing_orders.chunk_size says otherwise.
 DEFAULT_CHUNK_SIZE = 50

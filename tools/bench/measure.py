@@ -119,7 +119,7 @@ class Meter:
         self.phases.append(phase)
         self._write_top_statements(phase)
 
-    def _write_top_statements(self, phase, limit=40):
+    def _write_top_statements(self, phase, limit=300):
         """The phase's most frequent statements, to see where its SQL goes:
         .run/bench/sql-<phase>.txt (calls, total ms, the statement)."""
         rows = self.db.all(

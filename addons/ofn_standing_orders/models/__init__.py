@@ -8,3 +8,5 @@ from . import res_company
 from . import sale_order
 from . import payment_transaction
 from . import queue_job
+from . import mail_thread
+from . import account_move

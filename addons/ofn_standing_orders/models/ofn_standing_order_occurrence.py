@@ -22,6 +22,7 @@ run twice, or run again after its worker died, never charges twice.
 
 import logging
 import random
+import uuid
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -37,6 +38,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from ..const import (
+    ENGINE_CONTEXT,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
@@ -343,6 +345,9 @@ class OfnStandingOrderOccurrence(models.Model):
                     "partner_shipping_id": (standing.partner_shipping_id or standing.partner_id).id,
                     "company_id": hub.id,
                     "origin": standing.name,
+                    # the link in the customer's message, made here for all orders at once
+                    # rather than by a write per order while the message is rendered
+                    "access_token": str(uuid.uuid4()),
                     "order_line": [
                         Command.create({"product_id": product.id, "product_uom_qty": quantity})
                         for product, quantity in quantities
@@ -352,7 +357,7 @@ class OfnStandingOrderOccurrence(models.Model):
         orders = (
             self.env["sale.order"]
             .with_company(hub)
-            .with_context(**_ENGINE_CONTEXT)
+            .with_context(**ENGINE_CONTEXT)
             .create(values_list)
         )
         for occurrence, order in zip(placed, orders, strict=True):
@@ -374,7 +379,7 @@ class OfnStandingOrderOccurrence(models.Model):
         )
         gone.write({"state": "cancelled", "next_charge_at": False})
         occurrences -= gone
-        orders = occurrences.sale_order_id.with_company(hub).with_context(**_ENGINE_CONTEXT)
+        orders = occurrences.sale_order_id.with_company(hub).with_context(**ENGINE_CONTEXT)
         drafts = orders.filtered(lambda order: order.state in ("draft", "sent"))
         drafts.filtered(lambda order: not order.warehouse_id).warehouse_id = hub._ofn_warehouse()
         drafts.action_confirm()
@@ -766,7 +771,11 @@ class OfnStandingOrderOccurrence(models.Model):
             composer = (
                 self.env["mail.compose.message"]
                 .with_company(hub)
-                .with_context(mail_notify_force_send=False, mail_create_nosubscribe=True)
+                .with_context(
+                    mail_notify_force_send=False,
+                    mail_create_nosubscribe=True,
+                    mail_post_autofollow=False,  # `sale` would make the customer a follower
+                )
                 .create(
                     {
                         "composition_mode": "comment",
@@ -864,12 +873,3 @@ class OfnStandingOrderOccurrence(models.Model):
 
 # a problem of an earlier run is over
 _CLEARED = {"needs_attention": False, "failure_reason": False, "failure_message": False}
-
-# what the engine's orders and invoices do without: tracking messages nobody reads
-# and followers (the customer is told by the engine's own messages, addressed to them)
-_ENGINE_CONTEXT = {
-    "tracking_disable": True,
-    "mail_create_nolog": True,
-    "mail_notrack": True,
-    "mail_create_nosubscribe": True,
-}

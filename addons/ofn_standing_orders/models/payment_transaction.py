@@ -1,5 +1,7 @@
 from odoo import _, fields, models
 
+from ..const import ENGINE_CONTEXT
+
 
 class PaymentTransaction(models.Model):
     """A card payment of a standing order's invoice, tied to its occurrence: when it ends
@@ -55,8 +57,9 @@ class PaymentTransaction(models.Model):
     def _ofn_book(self):
         """Batch form of `account_payment`'s post-processing for these done transactions:
         their payments created in one ``create``, posted in one ``action_post`` and reconciled
-        with their invoices in one reconciliation plan."""
-        transactions = self.filtered(
+        with their invoices in one reconciliation plan; without the tracking messages ("Paid")
+        and followers that nobody reads on thousands of invoices."""
+        transactions = self.with_context(**ENGINE_CONTEXT).filtered(
             lambda tx: tx.state == "done" and not tx.is_post_processed and not tx.payment_id
         )
         if not transactions:
@@ -93,14 +96,7 @@ class PaymentTransaction(models.Model):
                 }
             )
         company = transactions.provider_id.company_id[:1]
-        payments = (
-            self.env["account.payment"]
-            .with_company(company)
-            .with_context(
-                tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
-            )
-            .create(values_list)
-        )
+        payments = transactions.env["account.payment"].with_company(company).create(values_list)
         payments.action_post()
         plan = []
         for tx, payment in zip(transactions, payments, strict=True):
@@ -112,5 +108,5 @@ class PaymentTransaction(models.Model):
                     )
                 )
             )
-        self.env["account.move.line"]._reconcile_plan(plan)
+        transactions.env["account.move.line"]._reconcile_plan(plan)
         transactions.is_post_processed = True

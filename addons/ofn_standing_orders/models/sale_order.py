@@ -17,6 +17,13 @@ class SaleOrder(models.Model):
         "ofn.standing.order.occurrence", "sale_order_id", string="Standing order cycle"
     )
 
+    def message_post(self, **kwargs):
+        """Override of `mail`: no second "paid" note on the engine's orders (see
+        `account.move._invoice_paid_hook`)."""
+        if self.env.context.get("ofn_invoice_paid_hook"):
+            return self.env["mail.message"]
+        return super().message_post(**kwargs)
+
     def _ofn_check_still_a_quotation(self):
         if self.state not in ("draft", "sent", "cancel"):
             raise UserError(

@@ -1,5 +1,6 @@
 from unittest.mock import patch
 
+from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -72,6 +73,47 @@ class TestConfirmation(StandingOrderChargeCase):
             summary = self._mails_to(manager.partner_id, "Standing orders confirmed")
             self.assertEqual(len(summary), 1)
             self.assertIn("Paid: 2", summary.body_html)
+
+    def test_one_message_per_order_and_event_and_no_noise(self):
+        """The documents a close creates carry only what someone reads: the customer's
+        messages on the order (placed, paid); no "created from" notes, tracking, "Invoice ...
+        paid" note or followers on the order, its delivery, invoice and payment. Outside the
+        engine, Odoo behaves as usual."""
+        ivy = self._customer("Ivy Quiet", [self.hub_a])
+        self._standing(ivy, self.schedule_a, [(self.eggs, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+
+        self._confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        order, invoice = occurrence.sale_order_id, occurrence.invoice_id
+        payment = occurrence.transaction_ids.payment_id
+        self.assertTrue(order.picking_ids and payment)
+        told = order.message_ids.sorted("id")
+        self.assertEqual(told.mapped("message_type"), ["comment", "comment"])
+        self.assertEqual(told.partner_ids, ivy)
+        self.assertIn("is placed", told[0].body)
+        self.assertIn("paid", told[1].body)
+        for document in (invoice, payment, *order.picking_ids):
+            self.assertFalse(document.message_ids, document.display_name)
+        for document in (order, invoice, payment, *order.picking_ids):
+            self.assertFalse(document.message_partner_ids, document.display_name)
+
+        by_hand = (
+            self.env["sale.order"]
+            .with_company(self.hub_a)
+            .create(
+                {
+                    "partner_id": ivy.id,
+                    "company_id": self.hub_a.id,
+                    "order_line": [Command.create({"product_id": self.eggs.id})],
+                }
+            )
+        )
+        by_hand.action_confirm()
+        self.assertIn(ivy, by_hand.message_partner_ids)
+        notes = by_hand.picking_ids.message_ids.mapped("body")
+        self.assertTrue(any("has been created from" in note for note in notes), notes)
 
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
