@@ -48,6 +48,14 @@ OPEN_OCCURRENCE_STATES = ("placed",)
 # what a customer may skip: a cycle not placed yet, one found empty, or a quotation placed
 SKIPPABLE_STATES = ("planned", "empty", "placed")
 
+# The charged card payments of a hub wait this long for the charges that follow, to be booked
+# together (one job, one create, one reconciliation plan).
+BOOKING_DELAY_SECONDS = 4
+
+# A hub's summary of a stage waits for the stage's jobs: it looks again after a few seconds when
+# little is left, after at most this long while much is.
+SUMMARY_RECHECK_MAX_SECONDS = 30
+
 # What the documents the engine creates (orders, deliveries, invoices, payments) do without:
 # tracking messages nobody reads, "created from" notes (the document's origin field and smart
 # buttons say it), and the customer as follower (the customer is told by the engine's own

@@ -3,7 +3,7 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..const import CYCLE_STATES, STAGE_METHODS
+from ..const import CYCLE_STATES, STAGE_METHODS, SUMMARY_RECHECK_MAX_SECONDS
 
 # the jobs of a cycle waiting to run, and those not over yet
 _JOBS_QUEUED = ("wait_dependencies", "pending", "enqueued")
@@ -167,7 +167,9 @@ class OfnOrderCycle(models.Model):
             )
         )
         if running or charging:
-            raise RetryableJobError("the stage still runs", seconds=30, ignore_retry=True)
+            # asked again soon when little is left, seldom while much is
+            seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + len(charging or ()) // 4)
+            raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
         template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
         managers = self.company_id._ofn_managers().partner_id
         if managers:

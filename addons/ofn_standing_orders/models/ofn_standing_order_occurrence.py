@@ -38,6 +38,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
 from ..const import (
+    BOOKING_DELAY_SECONDS,
     ENGINE_CONTEXT,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
@@ -230,7 +231,7 @@ class OfnStandingOrderOccurrence(models.Model):
             self.browse().with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-book-{hub.id}",
-                eta=10,
+                eta=BOOKING_DELAY_SECONDS,
                 description=_("Book the card payments of %(hub)s", hub=hub.name),
             )._book_hub(hub.id)
 
@@ -240,7 +241,7 @@ class OfnStandingOrderOccurrence(models.Model):
             cycle.with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-summary-{cycle.id}-{stage}",
-                eta=5,
+                eta=3,
                 max_retries=0,
                 description=_("Summary of %(cycle)s", cycle=cycle.name),
             )._send_summary(stage)
