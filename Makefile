@@ -8,7 +8,7 @@ help:
 	@echo "make lint   - pre-commit: ruff and pylint-odoo"
 	@echo "make bench  - N standing orders across E hubs through the cycle-close crons of a running Odoo"
 	@echo "              server, vs OCA contract and contract_queue_job (N=500 E=20 WORKERS=4 by default;"
-	@echo "              LATENCY_MS=n adds n ms to every Stripe call)"
+	@echo "              LATENCY_MS=n adds n ms to every Stripe call of the timed phases)"
 	@echo "make setup  - only install what is missing (Debian packages, .venv, Odoo 18.0)"
 	@echo "make run    - Odoo against real Stripe, configured by config/.env"
 	@echo "make clean  - stop PostgreSQL and delete .run/ (databases, sandbox state, logs)"

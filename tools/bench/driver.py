@@ -174,6 +174,10 @@ class Driver:
         return count
 
     def ours(self):
+        # the world was set up at full speed: from now on every Stripe call takes LATENCY_MS
+        requests.post(
+            f"{self.meter.sandbox_url}/_sandbox/latency", data={"ms": self.latency}, timeout=10
+        ).raise_for_status()
         with self.meter.phase("1. placement") as phase:
             self.run_cron(PLACE, lambda: self.occurrences(["planned"]))
             phase.orders = self.occurrences(["placed"])

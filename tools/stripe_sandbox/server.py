@@ -98,6 +98,22 @@ async def expire_idempotency_keys(request):
     return web.json_response({"ok": True})
 
 
+@routes.post("/_sandbox/latency")
+async def set_latency(request):
+    """How long every ``/v1`` response waits from now on (``ms``), as ``--latency-ms`` does
+    from the start: ``make bench`` sets up its world at full speed, then measures with the
+    latency asked. Answers the latency it replaced."""
+    data = await request.post()
+    try:
+        latency_ms = float(data["ms"])
+    except (KeyError, ValueError):
+        return web.json_response({"error": "ms: a number of milliseconds"}, status=400)
+    if latency_ms < 0:
+        return web.json_response({"error": "ms cannot be negative"}, status=400)
+    previous, CONFIG.latency_ms = CONFIG.latency_ms, latency_ms
+    return web.json_response({"previous": previous, "ms": CONFIG.latency_ms})
+
+
 @routes.post("/_sandbox/cards/block")
 async def block_card(request):
     """Make a saved card decline from now on (``payment_method`` of the account named by

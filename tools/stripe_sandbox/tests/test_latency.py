@@ -44,3 +44,23 @@ def test_command_line_latency_delays_api_calls(tmp_path):
         assert requests.get(sandbox.url + "/_sandbox/health", timeout=5).json() == {"ok": True}
     finally:
         pytest_plugin._stop(sandbox)
+
+
+def test_the_latency_is_changed_while_the_sandbox_runs(tmp_path):
+    sandbox = pytest_plugin._start(tmp_path)
+    try:
+        client = sandbox.client()
+        url = sandbox.url + "/_sandbox/latency"
+        assert requests.post(url, data={"ms": "-1"}, timeout=5).status_code == 400
+        assert requests.post(url, data={"ms": "slow"}, timeout=5).status_code == 400
+        answer = requests.post(url, data={"ms": "300"}, timeout=5).json()
+        assert answer == {"previous": 0.0, "ms": 300.0}
+        started = time.monotonic()
+        client.v1.customers.create({"email": "slow@example.com"})
+        assert time.monotonic() - started >= 0.3
+        requests.post(url, data={"ms": "0"}, timeout=5).raise_for_status()
+        started = time.monotonic()
+        client.v1.customers.create({"email": "fast@example.com"})
+        assert time.monotonic() - started < 0.3
+    finally:
+        pytest_plugin._stop(sandbox)
