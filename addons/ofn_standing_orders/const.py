@@ -95,8 +95,9 @@ CHARGE_REFERENCE = "OFN-SO{occurrence}-{attempt}"
 # A card payment whose answer never came back (or that Stripe asked to slow down) is asked again,
 # with the same idempotency key, this many minutes later...
 CHARGE_UNANSWERED_RETRY_MINUTES = 15
-# ... while Stripe still keeps the key's first answer (24 hours): past this many hours, nothing
-# new is sent, the hub checks Stripe's dashboard.
+# ... while Stripe still keeps the key's first answer (24 hours): past this many hours, the
+# attempt's PaymentIntent is looked up on the hub's account instead (its description is the
+# reference): found, it is the answer; not found, the attempt charged nothing and is sent again.
 CHARGE_REPLAY_WINDOW_HOURS = 23
 
 # The jobs of each stage of a cycle's close, by the hub summary they belong to.

@@ -6,6 +6,8 @@ the next ``times`` matching API requests fail that way.
 - ``answer_lost``: the request is handled as usual (objects created, the idempotent answer
   stored, webhooks emitted), then the connection is closed before the answer is sent, as when a
   network drops between Stripe and its caller. The caller cannot know whether anything happened.
+- ``request_lost``: the connection drops before the request is handled: Stripe never saw it,
+  nothing is created (the caller cannot know that either).
 - ``rate_limited``: 429 ``rate_limit`` before anything is handled (Stripe's "Too many requests").
 
 ``DELETE /_sandbox/faults`` forgets the faults not spent yet (a reset does too).
@@ -17,7 +19,7 @@ from . import errors
 
 routes = web.RouteTableDef()
 
-KINDS = ("answer_lost", "rate_limited")
+KINDS = ("answer_lost", "request_lost", "rate_limited")
 _FAULTS = []
 
 
@@ -45,6 +47,9 @@ async def middleware(request, handler):
             "your requests.",
             code="rate_limit",
         )
+    if kind == "request_lost":
+        request.transport.abort()  # nothing handled: the caller's connection drops
+        return web.Response(status=502)  # never sent
     response = await handler(request)
     if kind == "answer_lost":
         request.transport.abort()  # the answer never leaves: the caller's connection drops

@@ -6,6 +6,7 @@ Accepted and echoed: ``description``, ``statement_descriptor(_suffix)``, ``setup
 ``on_behalf_of``, ``receipt_email``, ``shipping``, ``payment_method_options``,
 ``payment_method_types`` (``allowed_payment_method_types`` in the SDK's pinned version),
 ``capture_method``, ``metadata``, ``customer``, ``payment_method``, ``confirm``/``off_session``.
+The list (``GET /v1/payment_intents``) filters by ``customer``, newest first.
 An intent has both ``charges`` (every attempt, the API 2019-05-16 shape Odoo reads) and
 ``latest_charge`` (an id unless expanded); each response keeps the one of its API version
 (:mod:`.strict`).
@@ -224,7 +225,22 @@ def _on_success_saving_card(self):
     _on_success(self)
 
 
+_list_all = PaymentIntent._api_list_all.__func__
+
+
+def _list(cls, url, limit=None, starting_after=None, customer=None, **kwargs):
+    """``GET /v1/payment_intents``: Stripe's ``customer`` filter, newest first."""
+    page = _list_all(cls, url, limit=limit, starting_after=starting_after, **kwargs)
+    page._list = sorted(
+        (intent for intent in page._list if customer is None or intent.customer == customer),
+        key=lambda intent: intent.created,
+        reverse=True,
+    )
+    return page
+
+
 PaymentIntent._api_create = classmethod(_create)
+PaymentIntent._api_list_all = classmethod(_list)
 PaymentIntent._api_update = classmethod(_update)
 PaymentIntent._export = _export_with_charge_id
 PaymentIntent._on_success = _on_success_saving_card

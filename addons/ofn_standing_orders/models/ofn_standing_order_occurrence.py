@@ -470,6 +470,9 @@ class OfnStandingOrderOccurrence(models.Model):
     def _charge_unlocked(self, attempt):
         tx = self._prepare_charge(attempt)
         commit_unit_of_work(self.env)
+        if tx and self._past_replay_window():
+            tx = self._look_up(tx)
+            commit_unit_of_work(self.env)
         if not tx:
             return
         try:
@@ -509,13 +512,9 @@ class OfnStandingOrderOccurrence(models.Model):
             if tx.state != "draft":
                 self._follow(tx)  # the outcome is known: this job ran already
                 return None
-            since = self.charge_unknown_since
-            if since and fields.Datetime.now() - since > timedelta(
-                hours=CHARGE_REPLAY_WINDOW_HOURS
-            ):
-                self._unsettled(reference)
-                return None
-            return tx  # sent before, its answer never came back: asked again, same key
+            # sent before, its answer never came back: asked again with the same key (or,
+            # past Stripe's replay window, looked up first)
+            return tx
         if attempt != self.charge_attempts + 1:
             return None  # a job of an older attempt
         invoice = self.invoice_id
@@ -608,9 +607,47 @@ class OfnStandingOrderOccurrence(models.Model):
             error.error_type or error.http_status,
         )
 
+    def _past_replay_window(self):
+        """Stripe keeps a key's answer 24 hours: past that, asking again with the same key is
+        no answer (it would make a new PaymentIntent)."""
+        since = self.charge_unknown_since
+        return bool(since) and fields.Datetime.now() - since > timedelta(
+            hours=CHARGE_REPLAY_WINDOW_HOURS
+        )
+
+    def _look_up(self, tx):
+        """Stripe no longer keeps the answer of the unanswered attempt ``tx``: its PaymentIntent
+        is looked for on the hub's account (no lock, no open transaction meanwhile). Found, it
+        is the answer and the occurrence follows it; not found, the attempt charged nothing and
+        ``tx`` is returned, to be sent again. When Stripe cannot be asked (the account is no
+        longer reachable), nothing is sent and the hub is asked to check."""
+        try:
+            intent = tx.with_context(ofn_stripe_commit_before_call=True)._ofn_find_stripe_intent()
+        except (UserError, ValidationError) as error:
+            cause = error.__cause__
+            if isinstance(cause, StripeGatewayError) and (
+                cause.outcome_unknown or cause.rate_limited
+            ):
+                raise RetryableJobError(
+                    str(cause), seconds=CHARGE_UNANSWERED_RETRY_MINUTES * 60, ignore_retry=True
+                ) from error
+            self._unsettled(tx.reference)
+            return None
+        if intent is None:
+            _logger.info(
+                "Standing order occurrence %s: Stripe has no payment %s; it is sent again",
+                self.id,
+                tx.reference,
+            )
+            return tx
+        tx._ofn_settle_with_intent(intent)
+        self._follow(tx)
+        return None
+
     def _unsettled(self, reference):
-        """Stripe never answered, and it no longer keeps the key's answer: whether the card was
-        charged can only be read on Stripe. Nothing new is sent; the hub is asked to check."""
+        """Stripe never answered, no longer keeps the key's answer, and cannot be asked for the
+        payment either: whether the card was charged can only be read on the hub's Stripe
+        dashboard. Nothing new is sent; the hub is asked to check."""
         self.write(
             {
                 "needs_attention": True,

@@ -88,15 +88,93 @@ class TestUnansweredCharges(OneHubChargeCase):
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual(len(self._intents(self.account, occurrence)), 1)
 
-    def test_past_stripes_replay_window_nothing_new_is_sent(self):
-        """Stripe keeps a key's answer for 24 hours: a payment unanswered for longer may have
-        been charged, and a new request could charge again. The hub is asked to check Stripe."""
+    def _a_day_later(self, occurrence):
+        """Stripe no longer keeps the answers of the day before (24 hours)."""
+        occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
+        requests.post(
+            self.sandbox_url + "/_sandbox/idempotency/expire", timeout=10
+        ).raise_for_status()
+        requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
+
+    def test_past_stripes_replay_window_the_payment_is_looked_up(self):
+        """A day later, asking again with the same key would make a second PaymentIntent: the
+        attempt's PaymentIntent is found on the hub's account instead, and is the answer."""
         _customer, occurrence = self._one("Uma Unsettled")
         self._confirm_unanswered("answer_lost")
         [intent] = self._intents(self.account, occurrence)
 
-        occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
+        self._a_day_later(occurrence)
+        self._run_postponed()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertFalse(occurrence.needs_attention)
+        self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
+        self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+        self.assertEqual(
+            [i.id for i in self._intents(self.account, occurrence)], [intent.id], "nothing new"
+        )
+        self.assertFalse(self._retry() & occurrence)
+
+    def test_past_the_window_a_payment_stripe_never_saw_is_sent_again(self):
+        """The request was lost on its way: Stripe has no PaymentIntent for the attempt, which
+        charged nothing; a day later it is sent again, and paid once."""
+        _customer, occurrence = self._one("Noa Neverseen")
+        self._confirm_unanswered("request_lost")
+        self.assertFalse(self._intents(self.account, occurrence), "Stripe saw nothing")
+
+        self._a_day_later(occurrence)
+        self._run_postponed()
+
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(occurrence.charge_attempts, 1, "the same attempt, sent again")
+        [intent] = self._intents(self.account, occurrence)
+        self.assertEqual(intent.description, f"OFN-SO{occurrence.id}-1")
+        self.assertEqual(occurrence.transaction_ids.provider_reference, intent.id)
+
+    def test_a_lookup_whose_answer_is_lost_is_asked_again(self):
+        _customer, occurrence = self._one("Ivo Twicelost")
+        self._confirm_unanswered("answer_lost")
+        self._a_day_later(occurrence)
+        requests.post(
+            self.sandbox_url + "/_sandbox/faults",
+            data={"kind": "answer_lost", "method": "GET", "path": "/v1/payment_intents", "times": 3},
+            timeout=10,
+        ).raise_for_status()
+
+        self._run_postponed()
+
+        self.assertEqual(occurrence.state, "confirmed", "still unknown")
+        [job] = self.postponed
+        self.assertEqual((job.method_name, job.args), ("_charge", (1,)))
         requests.delete(self.sandbox_url + "/_sandbox/faults", timeout=10).raise_for_status()
+        self._run_postponed()
+        self.assertEqual(occurrence.state, "paid")
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1)
+
+
+@tagged("post_install", "-at_install")
+class TestUnansweredChargeOnALostAccount(OneHubChargeCase):
+    """Past Stripe's replay window, the hub's account no longer lets the platform in: the
+    payment cannot be looked up, so nothing is sent and the hub is asked to check Stripe."""
+
+    hub_name, manager_login = "Lost Account Hub", "lost_account_manager"
+
+    def test_nothing_new_is_sent_and_the_hub_is_asked(self):
+        requests.post(
+            self.sandbox_url + "/_sandbox/faults",
+            data={"kind": "answer_lost", "path": "/v1/payment_intents", "times": 3},
+            timeout=10,
+        ).raise_for_status()
+        self.addCleanup(requests.delete, self.sandbox_url + "/_sandbox/faults", timeout=10)
+        _customer, occurrence = self._one("Ada Unsettled")
+        self.postponed = []
+        with self.assertLogs(CHARGER_LOG, "WARNING"):
+            self._confirm()
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1)
+        occurrence.sudo().charge_unknown_since = fields.Datetime.now() - timedelta(hours=25)
+        self.env["ofn.stripe.gateway"].oauth_deauthorize(self.account.stripe_account_id)
+        creations = self._intent_creations()
+
         self._run_postponed()
 
         self.assertTrue(occurrence.needs_attention)
@@ -104,12 +182,20 @@ class TestUnansweredCharges(OneHubChargeCase):
         self.assertIn(f"OFN-SO{occurrence.id}-1", occurrence.failure_message)
         self.assertIn("Stripe dashboard", occurrence.failure_message)
         self.assertEqual(occurrence.sale_order_id.activity_ids.user_id, self.manager)
-        self.assertEqual(
-            [i.id for i in self._intents(self.account, occurrence)], [intent.id], "nothing new"
-        )
+        self.assertEqual(occurrence.transaction_ids.state, "draft", "the outcome is not known")
         self._retry_later(occurrence)
         self.assertFalse(self._confirm() & occurrence)
         self.assertFalse(self._retry() & occurrence)
+        self.assertEqual(self._intent_creations(), creations, "nothing new was sent")
+
+    def _intent_creations(self):
+        """The PaymentIntent creations the sandbox was asked for, on any account (the hub's
+        account no longer lets the platform list its intents)."""
+        return requests.get(
+            self.sandbox_url + "/_sandbox/requests",
+            params={"method": "POST", "path": "/v1/payment_intents"},
+            timeout=10,
+        ).json()
 
 
 @tagged("post_install", "-at_install")

@@ -1,6 +1,8 @@
 from odoo import _, api, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.payment_stripe.controllers.main import StripeController
+
 
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
@@ -64,3 +66,36 @@ class PaymentTransaction(models.Model):
             if fee:
                 payload["application_fee_amount"] = fee
         return payload
+
+    # === A PAYMENT WHOSE ANSWER WAS LOST === #
+
+    def _ofn_find_stripe_intent(self):
+        """This token payment's PaymentIntent on its hub's Stripe account, as payment_stripe
+        reads one, or None when Stripe has none: how a payment whose answer never came back is
+        settled once Stripe no longer keeps its key's answer (24 hours). payment_stripe
+        describes the intent by the transaction's reference; the card's customer narrows the
+        search to their few intents (a list, not Stripe's search: a list is up to date)."""
+        self.ensure_one()
+        payload = {
+            "customer": self.token_id.provider_ref,
+            "limit": 100,
+            "expand[]": "data.payment_method",
+        }
+        while True:
+            page = self.provider_id._stripe_make_request(
+                "payment_intents", payload=payload, method="GET"
+            )
+            intents = page.get("data") or []
+            for intent in intents:
+                if intent.get("description") == self.reference:
+                    return intent
+            if not page.get("has_more") or not intents:
+                return None
+            payload["starting_after"] = intents[-1]["id"]
+
+    def _ofn_settle_with_intent(self, intent):
+        """The PaymentIntent found for this transaction is its answer, processed as
+        payment_stripe processes the answer of its payment request."""
+        notification_data = {"reference": self.reference}
+        StripeController._include_payment_intent_in_notification_data(intent, notification_data)
+        self._handle_notification_data("stripe", notification_data)

@@ -58,3 +58,14 @@ def test_an_unknown_fault_kind_is_refused(stripe_sandbox):
         timeout=10,
     )
     assert response.status_code == 400
+
+
+def test_a_request_lost_before_stripe_saw_it(stripe_sandbox, platform):
+    """The connection drops on the way to Stripe: the caller sees the same error as for a lost
+    answer, and nothing was made."""
+    _fault(stripe_sandbox, "request_lost", "/v1/customers")
+    with pytest.raises(stripe.APIConnectionError):
+        platform.v1.customers.create({"name": "Never"}, {"idempotency_key": "never-1"})
+    assert _customers(platform) == []
+    made = platform.v1.customers.create({"name": "Never"}, {"idempotency_key": "never-1"})
+    assert [c.id for c in _customers(platform)] == [made.id]

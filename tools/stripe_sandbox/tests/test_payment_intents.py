@@ -457,3 +457,31 @@ def test_platform_charge_has_no_application_fee(platform, new_card):
     assert charge.application_fee is None
     transaction = platform.v1.balance_transactions.retrieve(charge.balance_transaction)
     assert [d.type for d in transaction.fee_details] == ["stripe_fee"]
+
+
+def test_the_list_filters_by_customer_newest_first(hub_client, new_card):
+    """How a payment whose answer was lost is found again: the customer's intents on the hub's
+    account, with their description (Odoo's reference) and expanded payment method."""
+    ann, bob = (hub_client.v1.customers.create({"email": e}) for e in ("a@x.org", "b@x.org"))
+    made = {}
+    for customer, reference in ((ann, "A-1"), (bob, "B-1"), (ann, "A-2")):
+        card = new_card(hub_client, customer=customer.id)
+        made[reference] = hub_client.v1.payment_intents.create(
+            {
+                "amount": 500,
+                "currency": "eur",
+                "customer": customer.id,
+                "payment_method": card.id,
+                "description": reference,
+                "confirm": True,
+                "off_session": True,
+            }
+        )
+    page = hub_client.v1.payment_intents.list(
+        {"customer": ann.id, "limit": 10, "expand": ["data.payment_method"]}
+    )
+    assert {i.description for i in page.data} == {"A-1", "A-2"}
+    assert page.data[0].created >= page.data[-1].created
+    assert all(i.payment_method.object == "payment_method" for i in page.data)
+    everyone = hub_client.v1.payment_intents.list({"limit": 10}).data
+    assert {i.description for i in everyone} >= {"A-1", "A-2", "B-1"}
