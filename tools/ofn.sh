@@ -226,7 +226,7 @@ pg_start() {
     if as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1; then return; fi
     say "Starting PostgreSQL (socket in $sock, no TCP)"
     as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$RUN/pg/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$sock' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.max=20000" \
         start >/dev/null || { tail -20 "$RUN/pg/server.log" >&2; die "PostgreSQL did not start"; }
 }
 
@@ -395,7 +395,10 @@ cmd_bench() {
     pg_start
     # the server's HTTP port, where the sandbox's webhooks go (delivered a day later: not measured)
     export OFN_HTTP_PORT OFN_GEVENT_PORT; OFN_HTTP_PORT=$(free_port) OFN_GEVENT_PORT=$(free_port)
-    export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$workers}
+    # the charge channel takes half the slots (README, "Job queue"): charges wait on Stripe while
+    # the batch jobs use the CPU
+    local charge_slots=$(( workers > 1 ? workers / 2 : 1 ))
+    export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$charge_slots}
     # the untimed setup talks to Stripe at full speed; the driver sets LATENCY_MS for the phases
     SANDBOX_DIR="$dir/sandbox" sandbox_start --latency-ms 0 --webhook-delay 86400
     export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"

@@ -92,6 +92,9 @@ DEFAULT_CHARGE_RETRY_DELAY_HOURS = 24
 # idempotency key of the PaymentIntent from it, so a re-run after a crash never charges twice.
 CHARGE_REFERENCE = "OFN-SO{occurrence}-{attempt}"
 
+# queue_job's priority of a charge job (lower runs first; queue_job's default is 10).
+CHARGE_JOB_PRIORITY = 5
+
 # A card payment whose answer never came back (or that Stripe asked to slow down) is asked again,
 # with the same idempotency key, this many minutes later...
 CHARGE_UNANSWERED_RETRY_MINUTES = 15

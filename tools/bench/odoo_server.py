@@ -2,9 +2,11 @@
 
 With workers, the server starts its gevent process again from this file. gevent loads its own
 monkey-patching plugin through pkg_resources, which (setuptools<75 in the venv) does not find
-``zope.interface`` under its normalised dist-info name (``zope_interface-*.dist-info``): the
+``zope.interface`` >= 7 under its normalised dist-info name (``zope_interface-*.dist-info``): the
 gevent process would die at its start, and be started again every second, taking CPU from what
-is measured. Here entry points are loaded without checking their distribution's requirements."""
+is measured. tools/pip-constraints.txt keeps zope.interface below 7 for that reason; a .venv
+built before that pin still has a newer one, hence this guard: entry points are loaded without
+checking their distribution's requirements."""
 
 import warnings
 

@@ -40,6 +40,7 @@ from odoo.addons.queue_job.job import identity_exact
 from ..const import (
     BOOKING_DELAY_SECONDS,
     ENGINE_CONTEXT,
+    CHARGE_JOB_PRIORITY,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
@@ -217,6 +218,10 @@ class OfnStandingOrderOccurrence(models.Model):
             attempt = occurrence.charge_attempts + (0 if occurrence.charge_unknown_since else 1)
             occurrence.with_delay(
                 channel="root.ofn.charge",
+                # ahead of the batch jobs waiting: a confirmed order is charged before more
+                # are confirmed (the customer is charged soon after the close, and the charge's
+                # wait on Stripe overlaps the batch work of the other channel)
+                priority=CHARGE_JOB_PRIORITY,
                 identity_key=f"ofn-charge-{occurrence.id}-{attempt}",
                 max_retries=0,  # retried until Stripe answers; the job gives up by itself
                 description=_(
