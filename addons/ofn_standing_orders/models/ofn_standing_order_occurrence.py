@@ -152,8 +152,11 @@ class OfnStandingOrderOccurrence(models.Model):
 
     @api.model
     def _cron_place(self):
-        """Places the standing orders of open cycles."""
-        self._enqueue_chunks(_PLACEABLE, "_place_chunk", "o.standing_order_id, o.id")
+        """Places the standing orders of open cycles. A hub without a warehouse gets it here,
+        once, before its chunks' jobs run at once (each would make its own)."""
+        chunks = self._enqueue_chunks(_PLACEABLE, "_place_chunk", "o.standing_order_id, o.id")
+        for hub in chunks.company_id:
+            hub._ofn_warehouse()
 
     @api.model
     def _cron_confirm(self):
@@ -182,7 +185,8 @@ class OfnStandingOrderOccurrence(models.Model):
 
     @api.model
     def _enqueue_chunks(self, where, stage, order_by):
-        """One job per hub, cycle and chunk of at most the chunk size (a setting)."""
+        """One job per hub, cycle and chunk of at most the chunk size (a setting); returns the
+        occurrences found."""
         found = self._find(where, f"o.company_id, o.cycle_id, {order_by}")
         size = self._chunk_size()
         for (_hub, cycle), occurrences in found.grouped(
@@ -203,6 +207,7 @@ class OfnStandingOrderOccurrence(models.Model):
                     ),
                     stage,
                 )()
+        return found
 
     @api.model
     def _chunk_size(self):

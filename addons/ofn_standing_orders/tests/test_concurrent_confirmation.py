@@ -36,9 +36,10 @@ class WorkerKilled(BaseException):
 
 @tagged("post_install", "-at_install")
 class TestJobsOnCommittedData(StandingOrderChargeCase):
-    def _committed_cycle(self, count):
+    def _committed_cycle(self, count, placed=True):
         """A committed, connected hub whose ``count`` standing orders are placed in a cycle
-        that just closed; returns (occurrence ids, the hub's Stripe account id)."""
+        that just closed (or, not ``placed``, planned in a cycle still open); returns
+        (occurrence ids, the hub's Stripe account id)."""
         registry = self.env.registry
         run = uuid.uuid4().hex[:8]  # committed data: unique names for every run
         # Connect is switched on in the test's own transaction only (its parameter row is
@@ -59,20 +60,22 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
                 self._standing(customers[n % 5], schedule, [(self.eggs, 1 + n % 3)])
             cycle = self._open_cycle(schedule)
             occurrences = cycle.occurrence_ids
-            occurrences._place_chunk()
-            self._close(cycle)
+            if placed:
+                occurrences._place_chunk()
+                self._close(cycle)
             ids, stripe_account = occurrences.ids, account.stripe_account_id
             hub_id, account_id = hub.id, account.id
         self.addCleanup(self._forget_committed_hub, hub_id, account_id)
         return ids, stripe_account
 
-    def _pending_jobs(self, methods):
+    def _pending_jobs(self, methods, cycle_id=None):
         with self.env.registry.cursor() as cr:
-            # the only jobs committed in the test database are this test's
+            # the only jobs committed in the test database are this test's (or, ``cycle_id``
+            # given, those of that cycle)
             cr.execute(
                 """SELECT uuid FROM queue_job WHERE state = 'pending' AND method_name = ANY(%s)
-                   ORDER BY id""",
-                [list(methods)],
+                   AND (%s IS NULL OR ofn_cycle_id = %s) ORDER BY id""",
+                [list(methods), cycle_id, cycle_id],
             )
             return [row[0] for row in cr.fetchall()]
 
@@ -181,6 +184,44 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         intents = self._stripe_intents(stripe_account)
         self.assertEqual(len(intents), OCCURRENCES, "one PaymentIntent per order, no more")
         self.assertEqual({intent.status for intent in intents}, {"succeeded"})
+
+    def test_the_placement_jobs_of_a_new_hub_running_at_once_place_every_order(self):
+        """More orders of a hub than a chunk: the jobs of its chunks run at the same time, and
+        every order is placed once, from the hub's one warehouse (a hub without one gets it
+        from the cron, before the jobs: two jobs making it at once collided)."""
+        occurrence_ids, _stripe_account = self._committed_cycle(4, placed=False)
+        Occurrence = type(self.env["ofn.standing.order.occurrence"])
+        with patch.object(Occurrence, "_chunk_size", return_value=2):
+            with self.env.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                cycle_id = env["ofn.standing.order.occurrence"].browse(occurrence_ids).cycle_id.id
+                env["ofn.standing.order.occurrence"]._cron_place()
+        jobs = self._pending_jobs(["_place_chunk"], cycle_id)
+        self.assertEqual(len(jobs), 2)
+        errors: list = []
+        barrier = threading.Barrier(2)
+
+        def worker(job_uuid):
+            barrier.wait(timeout=30)
+            self._perform(job_uuid, errors)
+
+        threads = [threading.Thread(target=worker, args=(job_uuid,)) for job_uuid in jobs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+
+        self.assertFalse(errors)
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            occurrences = env["ofn.standing.order.occurrence"].browse(occurrence_ids)
+            self.assertEqual(set(occurrences.mapped("state")), {"placed"})
+            self.assertFalse(occurrences.filtered("needs_attention").mapped("failure_message"))
+            hub = occurrences.company_id
+            self.assertEqual(
+                env["stock.warehouse"].search_count([("company_id", "=", hub.id)]), 1
+            )
+            self.assertEqual(occurrences.sale_order_id.warehouse_id.company_id, hub)
 
     def test_a_worker_killed_after_stripe_took_the_money_charges_once_when_run_again(self):
         [occurrence_id], stripe_account = self._committed_cycle(1)
