@@ -1,6 +1,7 @@
 # Demo data, run by `make demo` inside `odoo shell` (which provides `env`). Idempotent: running it
 # again updates the same records (the standing orders, standing_orders.py, are loaded once).
 # Writes the logins to $OFN_RUN_DIR/demo-logins.txt.
+import base64
 import importlib.util
 import logging
 import os
@@ -51,7 +52,17 @@ env["ir.config_parameter"].set_param("web.base.url", ODOO_URL)
 env["ir.config_parameter"].set_param("web.base.url.freeze", True)
 env["ir.config_parameter"].set_param("ofn_stripe_connect.enabled", True)
 platform = env.ref("base.main_company")
-platform.write({"name": "OFN Platform"})
+# the portal and the e-mails show the platform's name and logo (not Odoo's "Your logo")
+DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(stripe_sandbox.__file__)), "demo")
+with open(os.path.join(DEMO_DIR, "platform_logo.png"), "rb") as logo:
+    platform.write(
+        {
+            "name": "Open Food Network",
+            "logo": base64.b64encode(logo.read()),
+            "website": "https://openfoodnetwork.org",
+            "email": "hello@ofn.example",
+        }
+    )
 admin = env.ref("base.user_admin")
 admin.write({"password": "admin"})
 
@@ -270,9 +281,7 @@ lines.append("  (Bruno's bank asks him to confirm a payment: see his Wallet)")
 # Schedules, order cycles and standing orders (tools/demo/standing_orders.py).
 _spec = importlib.util.spec_from_file_location(
     "ofn_demo_standing_orders",
-    os.path.join(
-        os.path.dirname(os.path.dirname(stripe_sandbox.__file__)), "demo", "standing_orders.py"
-    ),
+    os.path.join(DEMO_DIR, "standing_orders.py"),
 )
 standing_orders = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(standing_orders)
