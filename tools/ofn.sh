@@ -299,9 +299,12 @@ install_db() {
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 sandbox_start() {   # [more sandbox options...]; sets SANDBOX_URL, SANDBOX_PID; files in $SANDBOX_DIR
-    local port dir=${SANDBOX_DIR:-$RUN/sandbox}; port=$(free_port)
+    # its data is kept in $SANDBOX_DIR/state.pickle, unless SANDBOX_IN_MEMORY=1 (the benchmark:
+    # never restarted, and writing thousands of objects to the file would slow the sandbox down)
+    local port dir=${SANDBOX_DIR:-$RUN/sandbox} state=(); port=$(free_port)
     mkdir -p "$dir"
-    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" --state-file "$dir/state.pickle" --from-scratch \
+    [ "${SANDBOX_IN_MEMORY:-}" = 1 ] || state=(--state-file "$dir/state.pickle")
+    "$PY" -m stripe_sandbox --host 127.0.0.1 --port "$port" "${state[@]}" --from-scratch \
         --client-id "$OFN_STRIPE_CLIENT_ID" \
         --webhook-url "http://127.0.0.1:${OFN_HTTP_PORT:-8069}/ofn/stripe/webhook" \
         --webhook-secret "$OFN_STRIPE_WEBHOOK_SECRET" "$@" >"$dir/server.log" 2>&1 &
@@ -400,7 +403,7 @@ cmd_bench() {
     local charge_slots=$(( workers > 1 ? workers / 2 : 1 ))
     export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$charge_slots}
     # the untimed setup talks to Stripe at full speed; the driver sets LATENCY_MS for the phases
-    SANDBOX_DIR="$dir/sandbox" sandbox_start --latency-ms 0 --webhook-delay 86400
+    SANDBOX_DIR="$dir/sandbox" SANDBOX_IN_MEMORY=1 sandbox_start --latency-ms 0 --webhook-delay 86400
     export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"
     export OFN_STRIPE_JS_URL="$SANDBOX_URL/js.stripe.com/v3/"
     smtp_sink_start "$dir/emails.count"

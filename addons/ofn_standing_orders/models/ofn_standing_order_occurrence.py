@@ -39,12 +39,12 @@ from odoo.addons.queue_job.job import identity_exact
 
 from ..const import (
     BOOKING_DELAY_SECONDS,
-    ENGINE_CONTEXT,
     CHARGE_JOB_PRIORITY,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
     DEFAULT_CHUNK_SIZE,
+    ENGINE_CONTEXT,
     FAILURE_REASONS,
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
@@ -308,7 +308,10 @@ class OfnStandingOrderOccurrence(models.Model):
 
     def _lock(self, where):
         """These occurrences, locked for this transaction (``FOR UPDATE SKIP LOCKED``: one that
-        another job holds is left to it), that still match ``where`` under the lock."""
+        another job holds is left to it), that still match ``where`` under the lock.
+
+        A row another job changed since this transaction began cannot be locked (a
+        serialization failure): the job is run again by queue_job, which is no error to log."""
         if not self:
             return self
         self.env.flush_all()
@@ -317,6 +320,7 @@ class OfnStandingOrderOccurrence(models.Model):
                  WHERE o.id = ANY(%(ids)s) AND ({where})
                  ORDER BY o.id FOR UPDATE OF o SKIP LOCKED""",
             {"ids": self.ids, "now": fields.Datetime.now()},
+            log_exceptions=False,
         )
         locked = {row[0] for row in self.env.cr.fetchall()}
         self.invalidate_recordset()

@@ -191,11 +191,13 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         from the cron, before the jobs: two jobs making it at once collided)."""
         occurrence_ids, _stripe_account = self._committed_cycle(4, placed=False)
         Occurrence = type(self.env["ofn.standing.order.occurrence"])
-        with patch.object(Occurrence, "_chunk_size", return_value=2):
-            with self.env.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                cycle_id = env["ofn.standing.order.occurrence"].browse(occurrence_ids).cycle_id.id
-                env["ofn.standing.order.occurrence"]._cron_place()
+        with (
+            patch.object(Occurrence, "_chunk_size", return_value=2),
+            self.env.registry.cursor() as cr,
+        ):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cycle_id = env["ofn.standing.order.occurrence"].browse(occurrence_ids).cycle_id.id
+            env["ofn.standing.order.occurrence"]._cron_place()
         jobs = self._pending_jobs(["_place_chunk"], cycle_id)
         self.assertEqual(len(jobs), 2)
         errors: list = []
@@ -218,10 +220,42 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
             self.assertEqual(set(occurrences.mapped("state")), {"placed"})
             self.assertFalse(occurrences.filtered("needs_attention").mapped("failure_message"))
             hub = occurrences.company_id
-            self.assertEqual(
-                env["stock.warehouse"].search_count([("company_id", "=", hub.id)]), 1
-            )
+            self.assertEqual(env["stock.warehouse"].search_count([("company_id", "=", hub.id)]), 1)
             self.assertEqual(occurrences.sale_order_id.warehouse_id.company_id, hub)
+
+    def test_an_order_another_job_changed_meanwhile_runs_the_job_again_and_logs_no_error(self):
+        """A job's transaction began, then another job committed a change to one of its
+        occurrences: locking them is a serialization failure, raised for queue_job to run the
+        job again, not an error in the log."""
+        occurrence_ids, _stripe_account = self._committed_cycle(2)
+
+        def changed_meanwhile(env):
+            occurrences = env["ofn.standing.order.occurrence"].browse(occurrence_ids)
+            occurrences.invalidate_recordset()
+            occurrences.mapped("state")  # the transaction's snapshot is taken
+            with self.env.registry.cursor() as other:
+                other.execute(
+                    "UPDATE ofn_standing_order_occurrence SET write_date = now() WHERE id = %s",
+                    [occurrence_ids[0]],
+                )
+            return occurrences
+
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            occurrences = changed_meanwhile(env)
+            with (
+                self.assertNoLogs("odoo.sql_db", level="ERROR"),
+                self.assertRaises(SerializationFailure),
+            ):
+                occurrences._lock("TRUE")
+            cr.rollback()
+            # the confirmation's chunk raises it too: neither marked nor split
+            occurrences = changed_meanwhile(env)
+            with self.assertRaises(SerializationFailure):
+                occurrences._run_chunk("_confirm")
+            cr.rollback()
+            self.assertEqual(set(occurrences.mapped("state")), {"placed"})
+            self.assertFalse(any(occurrences.mapped("needs_attention")))
 
     def test_a_worker_killed_after_stripe_took_the_money_charges_once_when_run_again(self):
         [occurrence_id], stripe_account = self._committed_cycle(1)
@@ -352,7 +386,7 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
             env["ofn.standing.order.occurrence"].search(
                 [
                     ("company_id", "=", hub_id),
-                    ("state", "in", ("placed", "confirmed", "failed", "charged")),
+                    ("state", "in", ("planned", "placed", "confirmed", "failed", "charged")),
                 ]
             ).write({"state": "cancelled", "next_charge_at": False})
             cr.execute("DELETE FROM queue_job WHERE method_name = ANY(%s)", [list(_ALL_JOBS)])
