@@ -3,6 +3,8 @@
 import re
 import threading
 
+from odoo.tools import format_datetime
+
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 
 
@@ -40,3 +42,14 @@ def commit_unit_of_work(env):
     env.flush_all()
     if not in_test_transaction():
         env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def format_local_time(env, moment, tz=None):
+    """The one way a time is written in a message: ``moment`` (naive UTC) in its reader's time
+    zone (``tz``, else the context's, else the user's) and language (``env``'s), Odoo's short
+    format; the e-mail templates write times with the same ``format_datetime(...,
+    tz=<reader>.tz, dt_format='short')``."""
+    if not moment:
+        return ""
+    tz = tz or env.context.get("tz") or env.user.tz or "UTC"
+    return format_datetime(env, moment, tz=tz, dt_format="short")

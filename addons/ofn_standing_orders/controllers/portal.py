@@ -9,9 +9,8 @@ from odoo import _, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
+from odoo.addons.ofn_stripe_connect.utils import format_local_time
 from odoo.addons.portal.controllers.portal import CustomerPortal
-
-from ..models.ofn_occurrence_lock import local_time
 
 PAGE = "/my/standing_orders"
 
@@ -259,7 +258,7 @@ class StandingOrderPortal(CustomerPortal):
 
     def _local(self, moment):
         """A UTC datetime as the customer reads it."""
-        return local_time(request.env["res.users"].with_context(tz=self._customer_tz()), moment)
+        return format_local_time(request.env, moment, tz=self._customer_tz())
 
     def _standing_orders_back(self, message=None, error=None):
         query = {k: v for k, v in (("message", message), ("error", error)) if v}

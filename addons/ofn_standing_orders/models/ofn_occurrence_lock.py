@@ -7,6 +7,8 @@ from psycopg2.errors import LockNotAvailable, SerializationFailure
 from odoo import _, fields
 from odoo.exceptions import UserError
 
+from odoo.addons.ofn_stripe_connect.utils import format_local_time
+
 
 def lock_before_closing(occurrence, states):
     """Locks ``occurrence`` (``FOR UPDATE NOWAIT``: a job busy with it makes the customer try
@@ -42,7 +44,7 @@ def lock_before_closing(occurrence, states):
         raise UserError(
             _(
                 "This cycle closed on %(closes)s: your order can no longer be changed.",
-                closes=local_time(occurrence, closes_at),
+                closes=format_local_time(env, closes_at),
             )
         )
     if state not in states:
@@ -51,8 +53,3 @@ def lock_before_closing(occurrence, states):
             _("This cycle's order is “%(state)s”: it cannot be changed that way.", state=label)
         )
     return occurrence
-
-
-def local_time(record, moment):
-    """``moment`` (UTC) as the customer reads it, in their time zone."""
-    return fields.Datetime.context_timestamp(record, moment).strftime("%Y-%m-%d %H:%M")

@@ -33,7 +33,11 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
-from odoo.addons.ofn_stripe_connect.utils import commit_unit_of_work, in_test_transaction
+from odoo.addons.ofn_stripe_connect.utils import (
+    commit_unit_of_work,
+    format_local_time,
+    in_test_transaction,
+)
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 
@@ -853,7 +857,12 @@ class OfnStandingOrderOccurrence(models.Model):
             parts.append(
                 _("last attempt: the hub settles it")
                 if self.needs_attention
-                else _("tried again at %(when)s", when=self.next_charge_at)
+                else _(
+                    "tried again at %(when)s",
+                    when=format_local_time(
+                        self.env, self.next_charge_at, tz=self.company_id.partner_id.tz
+                    ),
+                )
             )
         return " — ".join(part for part in parts if part)
 

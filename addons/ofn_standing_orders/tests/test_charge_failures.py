@@ -1,3 +1,4 @@
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import OneHubChargeCase, StandingOrderChargeCase
@@ -14,6 +15,7 @@ class TestChargeFailures(OneHubChargeCase):
     def test_declined_card_retries_on_schedule_then_flags_the_hub(self):
         customer, occurrence = self._one("Dan Declined")
         self._block_card(customer._ofn_default_card())
+        self.hub.partner_id.tz = "Pacific/Auckland"  # the hub's managers read its summary there
 
         self._confirm()
 
@@ -27,6 +29,10 @@ class TestChargeFailures(OneHubChargeCase):
         self.assertTrue(self._mails_to(customer, "did not go through"))
         summary = self._mails_to(self.manager.partner_id, "Standing orders confirmed")
         self.assertIn("Payment failed: Card declined", summary.body_html)
+        local = fields.Datetime.context_timestamp(
+            self.env["res.users"].with_context(tz="Pacific/Auckland"), occurrence.next_charge_at
+        )
+        self.assertIn(f"tried again at {local:%-m/%-d/%y}", summary.body_html)
 
         self.assertFalse(self._retry(), "not before the retry is due")
         self.assertEqual(occurrence.charge_attempts, 1)
