@@ -6,11 +6,12 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["ofn_stripe_connect", "portal"],
+    "depends": ["ofn_stripe_connect", "mail", "portal"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",
         "security/ofn_wallet_rules.xml",
+        "data/mail_templates.xml",
         "views/ofn_wallet_menus.xml",
         "views/ofn_wallet_consent_views.xml",
         "views/portal_wallet_templates.xml",
