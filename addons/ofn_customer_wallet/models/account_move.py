@@ -136,7 +136,10 @@ class AccountMove(models.Model):
     def _ofn_settle(self, receivable):
         """Reconciles this credit entry's receivable line with the document's ``receivable``
         lines."""
-        (self.line_ids.filtered(lambda line: line.account_id == receivable.account_id) + receivable).reconcile()
+        (
+            self.line_ids.filtered(lambda line: line.account_id == receivable.account_id)
+            + receivable
+        ).reconcile()
 
     def _ofn_card_payment_taken(self):
         return any(tx.state in ("authorized", "done") for tx in self.sudo().transaction_ids)

@@ -18,7 +18,8 @@ class OfnWalletConsent(models.Model):
     ``handleNextAction`` with the returned client secret), then it is confirmed; a refusal
     leaves it off, with the bank's reason. The customer, or the hub, revokes it; deleting the
     card or choosing another default card revokes it too. The customer is told by e-mail; the
-    hub sees who did what and when in the consent's chatter."""
+    hub sees who did what and when in the consent's chatter (its creation, the changes of the
+    tracked fields after the transaction that created it, and the e-mails)."""
 
     _name = "ofn.wallet.consent"
     _inherit = ["mail.thread"]
@@ -44,7 +45,9 @@ class OfnWalletConsent(models.Model):
     setup_intent_id = fields.Char(string="SetupIntent", readonly=True)
     granted_at = fields.Datetime(readonly=True, tracking=True)
     revoked_at = fields.Datetime(readonly=True, tracking=True)
-    reason = fields.Char(readonly=True, tracking=True, help="Why the consent failed or was revoked.")
+    reason = fields.Char(
+        readonly=True, tracking=True, help="Why the consent failed or was revoked."
+    )
     grant_attempts = fields.Integer(
         readonly=True,
         copy=False,
@@ -175,6 +178,18 @@ class OfnWalletConsent(models.Model):
         return None
 
     def _notify_customer(self, template_xmlid):
-        """E-mails the customers of these consents (in their language, by the mail queue)."""
-        if self:
-            self.env.ref(template_xmlid).sudo().send_mail_batch(self.ids)
+        """E-mails the customers of these consents, from their hub (in the customer's
+        language, queued for Odoo's mail queue), and keeps the message in the consent's
+        chatter, where the hub sees what the customer was told and when."""
+        template = self.env.ref(template_xmlid)
+        for hub, consents in self.grouped("company_id").items():
+            consents.with_company(hub).with_context(
+                mail_notify_force_send=False,
+                mail_create_nosubscribe=True,
+                mail_post_autofollow=False,
+            ).message_post_with_source(
+                template,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                author_id=hub.partner_id.id,
+            )

@@ -171,17 +171,17 @@ class PaymentToken(models.Model):
             .sudo()
             .create(
                 {
-                "provider_id": provider.id,
-                "payment_method_id": card.payment_method_id.id,
-                "partner_id": card.partner_id.id,
-                "provider_ref": customer,
-                "stripe_payment_method": method["id"],
-                "payment_details": card.payment_details,
-                "ofn_wallet_card_id": card.id,
-                "ofn_card_brand": card.ofn_card_brand,
-                "ofn_card_exp_month": card.ofn_card_exp_month,
-                "ofn_card_exp_year": card.ofn_card_exp_year,
-                "ofn_card_fingerprint": card.ofn_card_fingerprint,
+                    "provider_id": provider.id,
+                    "payment_method_id": card.payment_method_id.id,
+                    "partner_id": card.partner_id.id,
+                    "provider_ref": customer,
+                    "stripe_payment_method": method["id"],
+                    "payment_details": card.payment_details,
+                    "ofn_wallet_card_id": card.id,
+                    "ofn_card_brand": card.ofn_card_brand,
+                    "ofn_card_exp_month": card.ofn_card_exp_month,
+                    "ofn_card_exp_year": card.ofn_card_exp_year,
+                    "ofn_card_fingerprint": card.ofn_card_fingerprint,
                 }
             )
         )

@@ -29,24 +29,16 @@ class ResCompany(models.Model):
     def ofn_credit_account(self):
         """The customer credit account, created on first need (by whoever may change the hub,
         or the platform's flows: sudo)."""
-        self.ensure_one()
-        self._ofn_check_credit_setup_access()
-        if not self.ofn_credit_account_id:
-            self.sudo().ofn_credit_account_id = self._ofn_new_account(
-                _("Customer credit"), "liability_current"
-            )
-        return self.ofn_credit_account_id
+        return self._ofn_account_of(
+            "ofn_credit_account_id", _("Customer credit"), "liability_current"
+        )
 
     def ofn_credit_adjustment_account(self):
         """The account of credit given or taken back by hand, created on first need (by
         whoever may change the hub, or the platform's flows: sudo)."""
-        self.ensure_one()
-        self._ofn_check_credit_setup_access()
-        if not self.ofn_credit_adjustment_account_id:
-            self.sudo().ofn_credit_adjustment_account_id = self._ofn_new_account(
-                _("Customer credit adjustments"), "expense"
-            )
-        return self.ofn_credit_adjustment_account_id
+        return self._ofn_account_of(
+            "ofn_credit_adjustment_account_id", _("Customer credit adjustments"), "expense"
+        )
 
     def ofn_credit_journal(self):
         """The journal of the credit entries: the hub's first miscellaneous journal."""
@@ -69,6 +61,14 @@ class ResCompany(models.Model):
         for whoever may change the hub."""
         if not self.env.su:
             self.check_access("write")
+
+    def _ofn_account_of(self, field, name, account_type):
+        """The account of ``field``, a new one named ``name`` when empty."""
+        self.ensure_one()
+        self._ofn_check_credit_setup_access()
+        if not self[field]:
+            self.sudo()[field] = self._ofn_new_account(name, account_type)
+        return self[field]
 
     def _ofn_new_account(self, name, account_type):
         """A new account of ``account_type`` in this hub's chart, numbered after an existing

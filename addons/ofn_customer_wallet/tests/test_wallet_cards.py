@@ -165,9 +165,11 @@ class TestConcurrentClones(OfnWalletCase):
                     barrier.wait(timeout=10)
                     # as every Odoo request and cron: retried on a serialization failure
                     token = retrying(
-                        lambda: env["payment.token"]
-                        .browse(card_id)
-                        .ofn_clone_for(env["ofn.stripe.account"].browse(account_id)),
+                        lambda: (
+                            env["payment.token"]
+                            .browse(card_id)
+                            .ofn_clone_for(env["ofn.stripe.account"].browse(account_id))
+                        ),
                         env,
                     )
                     results.append(token.id)

@@ -109,9 +109,16 @@ class TestConsentMails(QueuedMails, OfnWalletCase):
             for message in consent.message_ids
             for value in message.sudo().tracking_value_ids
         }
-        self.assertIn(("state", "Allowed", self.env.user.partner_id), changes)
         self.assertIn(("state", "Revoked", self.manager.partner_id), changes)
         self.assertIn(("reason", "revoked by Mail Hub", self.manager.partner_id), changes)
+        told = consent.message_ids.filtered(lambda message: message.message_type == "comment")
+        self.assertEqual(
+            sorted(told.mapped("subject")),
+            ["Mail Hub can no longer charge your card", "Mail Hub may now charge your card"],
+            "the hub sees what the customer was told, and when",
+        )
+        self.assertEqual(told.author_id, self.hub.partner_id)
+        self.assertEqual(told.partner_ids, customer)
 
     def test_only_the_hubs_managers_revoke_for_the_hub(self):
         customer, consent = self._allowed("Olga Other")
