@@ -6,7 +6,7 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["ofn_stripe_connect", "mail", "portal"],
+    "depends": ["ofn_stripe_connect", "portal"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ir.model.access.csv",
