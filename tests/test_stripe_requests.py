@@ -61,7 +61,7 @@ class TestEveryRequestIsValidForItsVersion(OfnWalletHttpCase):
 
         customer = self._create_customer("Request Customer")
         card = self._save_card(customer)
-        consent, secret = self.env["ofn.consent.granter"].grant(customer, hub)
+        consent, secret = self.env["ofn.wallet.consent"].grant(customer, hub)
         self.assertEqual(consent.state, "active", consent.reason)
         self.assertFalse(secret)
 
@@ -105,14 +105,13 @@ class TestEveryRequestIsValidForItsVersion(OfnWalletHttpCase):
         """The same wallet-card attempt sent again (its transaction rolled back after Stripe
         answered) is answered with the same SetupIntent; the next attempt makes a new one."""
         customer = self._create_customer("Retrying Customer")
-        saver = self.env["ofn.wallet.card.saver"]
         with self.assertRaises(RuntimeError), self.env.cr.savepoint():
-            first = saver.start(customer)
+            first = customer.action_ofn_start_card_setup()
             raise RuntimeError("the answer is lost with the transaction")
         self.env.invalidate_all()
-        again = saver.start(customer)
+        again = customer.action_ofn_start_card_setup()
         self.assertEqual(again["setup_intent"], first["setup_intent"])
-        following = saver.start(customer)
+        following = customer.action_ofn_start_card_setup()
         self.assertNotEqual(following["setup_intent"], first["setup_intent"])
         posts = [
             r

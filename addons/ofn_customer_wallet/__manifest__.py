@@ -11,6 +11,7 @@
     "data": [
         "security/ir.model.access.csv",
         "security/ofn_wallet_rules.xml",
+        "data/mail_templates.xml",
         "views/ofn_wallet_menus.xml",
         "views/ofn_wallet_consent_views.xml",
         "views/portal_wallet_templates.xml",

@@ -35,7 +35,7 @@ class WalletPortal(CustomerPortal):
             "cards": partner_sudo.ofn_wallet_card_ids.filtered("active"),
             "hubs": hubs,
             "consent_of": {c.company_id.id: c for c in consents},
-            "balances": partner_sudo._ofn_hub_balances(),
+            "balances": partner_sudo.ofn_hub_balances(),
             "awaiting": request.env["payment.transaction"]
             .sudo()
             .search(
@@ -59,14 +59,14 @@ class WalletPortal(CustomerPortal):
     @http.route("/my/wallet/cards/setup", type="json", auth="user", methods=["POST"])
     def card_setup(self):
         """A SetupIntent on the platform for Stripe.js to confirm with the entered card."""
-        return request.env["ofn.wallet.card.saver"].start(self._customer())
+        return self._customer().action_ofn_start_card_setup()
 
     @http.route("/my/wallet/cards/saved", type="http", auth="user", methods=["GET"])
     def card_saved(self, setup_intent=None, return_url=None, **kwargs):
         """Stripe.js comes back here after ``confirmSetup``; then back to the Wallet, or to the
         checkout the card was entered on (``return_url``, a path of this site only)."""
         try:
-            request.env["ofn.wallet.card.saver"].finish(self._customer(), setup_intent or "")
+            self._customer().action_ofn_save_card(setup_intent or "")
         except UserError as failure:
             return self._back(error=failure.args[0])
         if return_url and return_url.startswith("/") and not return_url.startswith("//"):
@@ -76,14 +76,14 @@ class WalletPortal(CustomerPortal):
     @http.route("/my/wallet/cards/<int:card_id>/delete", type="http", auth="user", methods=["POST"])
     def card_delete(self, card_id, **kwargs):
         card = self._own_card(card_id)
-        return self._back(message=request.env["ofn.wallet.card.remover"].remove(card))
+        return self._back(message=card.action_ofn_remove_from_wallet())
 
     @http.route(
         "/my/wallet/cards/<int:card_id>/default", type="http", auth="user", methods=["POST"]
     )
     def card_default(self, card_id, **kwargs):
         card = self._own_card(card_id)
-        return self._back(message=request.env["ofn.wallet.card.remover"].set_default(card))
+        return self._back(message=card.action_ofn_make_default())
 
     # ------------------------------------------------------------------ consents
     @http.route(
@@ -99,7 +99,7 @@ class WalletPortal(CustomerPortal):
         if not hub or hub.ofn_stripe_account_id.state != "connected":
             raise NotFound()
         try:
-            consent, client_secret = request.env["ofn.consent.granter"].grant(partner, hub)
+            consent, client_secret = request.env["ofn.wallet.consent"].grant(partner, hub)
         except UserError as failure:
             return self._back(error=failure.args[0])
         if client_secret:  # 3-D Secure: the page continues in the browser
@@ -121,7 +121,7 @@ class WalletPortal(CustomerPortal):
     def consent_confirm(self, consent_id):
         """After 3-D Secure in the browser: the consent's final state."""
         consent = self._own_consent(consent_id)
-        state = request.env["ofn.consent.granter"].confirm(consent)
+        state = consent.action_confirm()
         return {"state": state, "reason": consent.sudo().reason or ""}
 
     @http.route(
@@ -129,7 +129,7 @@ class WalletPortal(CustomerPortal):
     )
     def consent_revoke(self, consent_id, **kwargs):
         consent = self._own_consent(consent_id)
-        request.env["ofn.consent.granter"].revoke(consent, _("revoked by the customer"))
+        consent.revoke(_("revoked by the customer"))
         return self._back(
             message=_(
                 "%(hub)s can no longer charge your card automatically.",
@@ -148,7 +148,7 @@ class WalletPortal(CustomerPortal):
     def authenticate(self, tx_id, access_token=None, **kwargs):
         """Complete 3-D Secure for one payment awaiting it (the link of the customer's email)."""
         tx = self._awaiting(tx_id, access_token)
-        intent = tx._ofn_payment_intent()
+        intent = tx.ofn_payment_intent()
         values = self._prepare_portal_layout_values()
         values.update(
             {
@@ -168,12 +168,12 @@ class WalletPortal(CustomerPortal):
     )
     def authenticate_done(self, tx_id, access_token=None):
         tx = self._awaiting(tx_id, access_token)
-        state = tx._ofn_after_authentication()
+        state = tx.action_ofn_complete_authentication()
         return {"state": state, "message": tx.state_message or ""}
 
     def _awaiting(self, tx_id, access_token):
         tx = request.env["payment.transaction"].sudo().browse(tx_id).exists()
-        if not tx or not tx._ofn_check_authentication_token(access_token):
+        if not tx or not tx.ofn_check_authentication_token(access_token):
             raise NotFound()
         if not tx.ofn_requires_authentication:
             raise NotFound()

@@ -5,7 +5,7 @@ class OfnCreditBalance(models.Model):
     """A customer's current credit with one hub: the head of its ledger.
 
     One row per (customer, hub), created by the first posting and updated by every posting
-    (``ofn.credit.ledger``) under a row lock, in the same transaction as the
+    (``ofn.wallet.transaction.post``) under a row lock, in the same transaction as the
     ``ofn.wallet.transaction`` it adds. The lock is what serialises concurrent postings: it is
     held until the posting commits, and a transaction that reads the head after another one
     changed it since its snapshot fails with a serialisation error that Odoo retries.

@@ -17,7 +17,11 @@ class PaymentTransaction(models.Model):
         string="Awaiting authentication", readonly=True, copy=False
     )
 
+    # === OVERRIDES === #
+
     def _stripe_create_intent(self):
+        """Override of `payment_stripe`: an off-session charge on a hub that the bank wants
+        confirmed by the customer waits for them, instead of failing."""
         intent = super()._stripe_create_intent()
         if (
             self.operation == "offline"
@@ -35,35 +39,52 @@ class PaymentTransaction(models.Model):
             )
         return intent
 
-    def _ofn_authentication_token(self):
-        """The access token of the authentication link (HMAC with the database secret)."""
-        self.ensure_one()
-        return hmac(self.env(su=True), _TOKEN_SCOPE, f"{self.id}|{self.reference}")
+    # === ACTION METHODS === #
 
-    def _ofn_authentication_url(self):
-        self.ensure_one()
-        return f"/my/wallet/authenticate/{self.id}?access_token={self._ofn_authentication_token()}"
+    def action_ofn_complete_authentication(self):
+        """Route of the authentication page, once the customer answered their bank: the
+        PaymentIntent is read and processed as payment_stripe processes a returning customer.
 
-    def _ofn_check_authentication_token(self, access_token):
+        :return: the transaction's state
+        :rtype: str
+        """
         self.ensure_one()
-        return bool(access_token) and consteq(access_token, self._ofn_authentication_token())
-
-    def _ofn_payment_intent(self):
-        """The PaymentIntent, read through the hub's provider (payment_stripe's API version)."""
-        self.ensure_one()
-        return self.provider_id._stripe_make_request(
-            f"payment_intents/{self.provider_reference}", method="GET"
-        )
-
-    def _ofn_after_authentication(self):
-        """Read the PaymentIntent once the customer answered their bank, and process it as
-        payment_stripe processes a returning customer."""
-        self.ensure_one()
+        self.check_access("write")
         notification_data = {"reference": self.reference}
         StripeController._include_payment_intent_in_notification_data(
-            self._ofn_payment_intent(), notification_data
+            self.ofn_payment_intent(), notification_data
         )
         self._handle_notification_data("stripe", notification_data)
         if self.state in ("done", "authorized", "error", "cancel"):
             self.ofn_requires_authentication = False
         return self.state
+
+    # === BUSINESS METHODS === #
+
+    def ofn_authentication_url(self):
+        """The link of the page where the customer completes 3-D Secure for this payment, with
+        its access token (for whoever may read the payment: its customer, the hub's staff)."""
+        self.ensure_one()
+        self.check_access("read")
+        return f"/my/wallet/authenticate/{self.id}?access_token={self._ofn_authentication_token()}"
+
+    def ofn_check_authentication_token(self, access_token):
+        """Whether ``access_token`` is the one of this payment's authentication link."""
+        self.ensure_one()
+        self.check_access("read")
+        return bool(access_token) and consteq(access_token, self._ofn_authentication_token())
+
+    def ofn_payment_intent(self):
+        """The PaymentIntent, read through the hub's provider (payment_stripe's API version)."""
+        self.ensure_one()
+        self.check_access("read")
+        return self.provider_id._stripe_make_request(
+            f"payment_intents/{self.provider_reference}", method="GET"
+        )
+
+    # === PRIVATE METHODS === #
+
+    def _ofn_authentication_token(self):
+        """The access token of the authentication link (HMAC with the database secret)."""
+        self.ensure_one()
+        return hmac(self.env(su=True), _TOKEN_SCOPE, f"{self.id}|{self.reference}")

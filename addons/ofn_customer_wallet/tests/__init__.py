@@ -7,3 +7,4 @@ from . import test_credit_access
 from . import test_wallet_tour
 from . import test_wallet_authenticate
 from . import test_checkout_wallet
+from . import test_wallet_mails

@@ -22,9 +22,7 @@ class OfnWalletCommon:
     def _save_card(cls, partner, test_card=VISA):
         """What the Wallet page does: a SetupIntent on the platform, confirmed in the browser by
         Stripe.js with the card (here the sandbox's test PaymentMethod), then stored."""
-        env = partner.env
-        saver = env["ofn.wallet.card.saver"]
-        started = saver.start(partner)
+        started = partner.action_ofn_start_card_setup()
         client = cls._sandbox_client()
         intent = client.v1.setup_intents.confirm(
             started["setup_intent"], {"payment_method": test_card}
@@ -33,7 +31,7 @@ class OfnWalletCommon:
             client.raw_request(
                 "post", f"/v1/setup_intents/{intent.id}/_authenticate", success="true"
             )
-        return saver.finish(partner, started["setup_intent"])
+        return partner.action_ofn_save_card(started["setup_intent"])
 
     @classmethod
     def _block_card(cls, card):

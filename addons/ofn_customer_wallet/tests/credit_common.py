@@ -21,8 +21,7 @@ class OfnCreditCase(OfnInvoicingCommon, TransactionCase):
             cls.env, login="carol@customer.example", groups="base.group_portal"
         )
         cls.customer = cls.customer_user.partner_id
-        cls.ledger = cls.env["ofn.credit.ledger"]
-        cls.adjuster = cls.env["ofn.credit.adjuster"]
+        cls.ledger = cls.env["ofn.wallet.transaction"]
 
     @classmethod
     def _create_hub(cls, name, manager_login):

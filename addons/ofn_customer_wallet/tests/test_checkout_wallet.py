@@ -30,7 +30,7 @@ class TestCheckoutSaveToWallet(OfnWalletHttpCase):
         self.start_tour(url, "ofn_checkout_save_card_to_wallet", login="checkout_ann")
         card = partner.ofn_wallet_card_ids
         self.assertEqual(len(card), 1, "saved once, on the platform")
-        self.assertEqual(card.provider_id, self.env["payment.provider"]._ofn_platform_provider())
+        self.assertEqual(card.provider_id, self.env["payment.provider"].ofn_platform_provider())
         clone = card.ofn_clone_ids
         self.assertEqual(clone.provider_id, self.account.provider_id)
         tx = self.env["payment.transaction"].search([("token_id", "=", clone.id)])
@@ -42,7 +42,7 @@ class TestCheckoutSaveToWallet(OfnWalletHttpCase):
 
     def test_return_url_stays_on_this_site(self):
         self.authenticate("checkout_ann", "checkout_ann")
-        started = self.env["ofn.wallet.card.saver"].start(self.customer.partner_id)
+        started = self.customer.partner_id.action_ofn_start_card_setup()
         self._sandbox_client().v1.setup_intents.confirm(
             started["setup_intent"], {"payment_method": "pm_card_visa"}
         )

@@ -13,9 +13,9 @@ class TestCreditAccess(OfnCreditCase):
             cls.env, login="dave@customer.example", groups="base.group_portal"
         )
         cls.other = cls.other_user.partner_id
-        cls.adjuster.adjust(cls.customer, cls.hub_a, 10.0, "Goodwill")
-        cls.adjuster.adjust(cls.customer, cls.hub_b, 4.0, "Goodwill")
-        cls.adjuster.adjust(cls.other, cls.hub_a, 6.0, "Goodwill")
+        cls.ledger.adjust(cls.customer, cls.hub_a, 10.0, "Goodwill")
+        cls.ledger.adjust(cls.customer, cls.hub_b, 4.0, "Goodwill")
+        cls.ledger.adjust(cls.other, cls.hub_a, 6.0, "Goodwill")
 
     def test_a_hub_manager_sees_only_their_hub(self):
         for manager, hub in ((self.manager_a, self.hub_a), (self.manager_b, self.hub_b)):
@@ -33,11 +33,11 @@ class TestCreditAccess(OfnCreditCase):
 
     def test_a_hub_manager_cannot_move_another_hubs_credit(self):
         with self.assertRaises(AccessError):
-            self.adjuster.with_user(self.manager_b).adjust(self.customer, self.hub_a, 5.0, "Sneaky")
+            self.ledger.with_user(self.manager_b).adjust(self.customer, self.hub_a, 5.0, "Sneaky")
         self.assertEqual(self.ledger.balance(self.customer, self.hub_a), 10.0)
 
     def test_a_hub_manager_adds_movements_but_never_changes_them(self):
-        movement = self.adjuster.with_user(self.manager_a).adjust(
+        movement = self.ledger.with_user(self.manager_a).adjust(
             self.customer, self.hub_a, 2.0, "Goodwill"
         )
 
@@ -66,7 +66,7 @@ class TestCreditAccess(OfnCreditCase):
 
     def test_a_customer_cannot_give_themselves_credit(self):
         with self.assertRaises(AccessError):
-            self.env["ofn.credit.ledger"].with_user(self.customer_user).post(
+            self.ledger.with_user(self.customer_user).post(
                 self.customer, self.hub_a, 100.0, "manual_credit", reason="Free money"
             )
         credit_note = self._invoice(self.hub_a, self.customer, 5.0, move_type="out_refund")

@@ -42,7 +42,7 @@ class TestCreditConcurrency(TransactionCase):
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
-                    env["ofn.credit.ledger"].post(
+                    env["ofn.wallet.transaction"].post(
                         env["res.partner"].browse(self.partner_id),
                         env["res.company"].browse(self.hub_id),
                         amount,

@@ -7,7 +7,7 @@ from .credit_common import OfnCreditCase
 @tagged("post_install", "-at_install")
 class TestCreditOnInvoices(OfnCreditCase):
     def test_credit_pays_part_of_the_next_invoice_before_any_payment(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 15.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 15.0, "Goodwill")
 
         invoice = self._invoice(self.hub_a, self.customer, 40.0)
 
@@ -27,24 +27,24 @@ class TestCreditOnInvoices(OfnCreditCase):
         self.assertAlmostEqual(self._credit_account_balance(self.hub_a, self.customer), 0.0)
 
     def test_credit_pays_a_whole_invoice_and_the_rest_waits(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 50.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 50.0, "Goodwill")
 
         invoice = self._invoice(self.hub_a, self.customer, 30.0)
 
         self.assertEqual(invoice.amount_residual, 0.0)
         self.assertIn(invoice.payment_state, ("paid", "in_payment"))
         self.assertEqual(self.ledger.balance(self.customer, self.hub_a), 20.0)
-        self.assertEqual(self.env["ofn.credit.applier"].apply(invoice), 0.0)
+        self.assertEqual(invoice.ofn_apply_credit(), 0.0)
         self.assertAlmostEqual(self._credit_account_balance(self.hub_a, self.customer), 20.0)
 
     def test_standing_order_applies_credit_then_charges_what_is_due(self):
         """The confirmation posts the invoice without the automatic credit, applies it, and
         charges the card for ``amount_residual``."""
-        self.adjuster.adjust(self.customer, self.hub_a, 7.5, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 7.5, "Goodwill")
         invoice = self._invoice(self.hub_a, self.customer, 20.0, ofn_no_credit_apply=True)
         self.assertEqual(invoice.amount_residual, 20.0)
 
-        applied = self.env["ofn.credit.applier"].apply(invoice)
+        applied = invoice.ofn_apply_credit()
 
         self.assertEqual(applied, 7.5)
         self.assertEqual(invoice.amount_residual, 12.5)
@@ -57,7 +57,7 @@ class TestCreditOnInvoices(OfnCreditCase):
         self.assertFalse(self.env["ofn.wallet.transaction"].search([]))
 
     def test_credit_of_another_hub_stays_there(self):
-        self.adjuster.adjust(self.customer, self.hub_b, 10.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_b, 10.0, "Goodwill")
 
         invoice = self._invoice(self.hub_a, self.customer, 20.0)
 
@@ -67,7 +67,7 @@ class TestCreditOnInvoices(OfnCreditCase):
     def test_credit_never_applies_in_another_currency(self):
         usd = self.env.ref("base.USD")
         usd.active = True
-        self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
         invoice = self._invoice(self.hub_a, self.customer, 20.0, post=False)
         invoice.currency_id = usd
         invoice.action_post()
@@ -78,7 +78,7 @@ class TestCreditOnInvoices(OfnCreditCase):
     def test_credit_never_applies_after_a_card_payment(self):
         """A shop checkout charges the card before the invoice is posted: the credit waits for
         the next invoice instead of paying this one twice."""
-        self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
         invoice = self._invoice(self.hub_a, self.customer, 20.0, post=False)
         provider = self.env["payment.provider"].create(
             {"name": "Card", "code": "none", "company_id": self.hub_a.id, "state": "test"}
@@ -138,7 +138,7 @@ class TestCreditOnInvoices(OfnCreditCase):
         self.assertFalse(self._history(self.hub_a, self.customer))
 
     def test_credit_comes_back_when_the_invoice_is_reset_and_goes_again_when_reposted(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 15.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 15.0, "Goodwill")
         invoice = self._invoice(self.hub_a, self.customer, 40.0)
 
         invoice.button_draft()
@@ -176,12 +176,12 @@ class TestCreditOnInvoices(OfnCreditCase):
         self.assertAlmostEqual(self._credit_account_balance(self.hub_a, self.customer), 0.0)
 
     def test_portal_balances_per_hub(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
         self._invoice(self.hub_a, self.customer, 25.0)  # 10 paid by credit, 15 due
         self._invoice(self.hub_b, self.customer, 8.0)
         self._invoice(self.hub_b, self.customer, 3.0, move_type="out_refund")
 
-        balances = self.customer.with_user(self.customer_user)._ofn_hub_balances()
+        balances = self.customer.with_user(self.customer_user).ofn_hub_balances()
 
         self.assertEqual(
             [(line["hub"], line["currency"], line["credit"], line["owed"]) for line in balances],

@@ -9,9 +9,9 @@ from .credit_common import OfnCreditCase
 @tagged("post_install", "-at_install")
 class TestCreditLedger(OfnCreditCase):
     def test_history_keeps_a_running_balance(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Eggs missing from the box")
-        self.adjuster.adjust(self.customer, self.hub_a, 5.555, "Late delivery")
-        self.adjuster.adjust(self.customer, self.hub_a, -3.25, "Credit given twice")
+        self.ledger.adjust(self.customer, self.hub_a, 10.0, "Eggs missing from the box")
+        self.ledger.adjust(self.customer, self.hub_a, 5.555, "Late delivery")
+        self.ledger.adjust(self.customer, self.hub_a, -3.25, "Credit given twice")
 
         history = self._history(self.hub_a, self.customer)
         self.assertEqual(history.mapped("sequence"), [1, 2, 3])
@@ -24,8 +24,8 @@ class TestCreditLedger(OfnCreditCase):
         self.assertEqual(self.ledger.balance(self.customer, self.hub_b), 0.0)
 
     def test_each_movement_is_booked_on_the_customer_credit_account(self):
-        credit = self.adjuster.adjust(self.customer, self.hub_a, 20.0, "Goodwill")
-        debit = self.adjuster.adjust(self.customer, self.hub_a, -4.5, "Correction")
+        credit = self.ledger.adjust(self.customer, self.hub_a, 20.0, "Goodwill")
+        debit = self.ledger.adjust(self.customer, self.hub_a, -4.5, "Correction")
 
         account = self.hub_a.ofn_credit_account_id
         self.assertEqual(account.account_type, "liability_current")
@@ -41,14 +41,14 @@ class TestCreditLedger(OfnCreditCase):
         self.assertAlmostEqual(self._credit_account_balance(self.hub_a, self.customer), 15.5)
 
     def test_a_debit_never_makes_the_balance_negative_by_itself(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 5.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, 5.0, "Goodwill")
 
         with self._assert_refused("negative balance"):
-            self.adjuster.adjust(self.customer, self.hub_a, -5.01, "Too much")
+            self.ledger.adjust(self.customer, self.hub_a, -5.01, "Too much")
         self.assertEqual(len(self._history(self.hub_a, self.customer)), 1)
         self.assertEqual(self.ledger.balance(self.customer, self.hub_a), 5.0)
 
-        debit = self.adjuster.adjust(
+        debit = self.ledger.adjust(
             self.customer, self.hub_a, -8.0, "Box delivered twice", allow_negative=True
         )
         self.assertEqual(debit.balance_after, -3.0)
@@ -80,7 +80,7 @@ class TestCreditLedger(OfnCreditCase):
             self.env.flush_all()
 
     def test_movements_are_immutable(self):
-        movement = self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
+        movement = self.ledger.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
 
         for env in (self.env, self.env(user=self.manager_a)):
             row = movement.with_env(env)
@@ -93,9 +93,9 @@ class TestCreditLedger(OfnCreditCase):
             movement.entry_move_id.button_draft()
 
     def test_credit_is_kept_per_hub(self):
-        self.adjuster.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
-        self.adjuster.adjust(self.customer, self.hub_b, 3.0, "Goodwill")
-        self.adjuster.adjust(self.customer, self.hub_a, -2.0, "Correction")
+        self.ledger.adjust(self.customer, self.hub_a, 10.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_b, 3.0, "Goodwill")
+        self.ledger.adjust(self.customer, self.hub_a, -2.0, "Correction")
 
         self.assertEqual(self.ledger.balance(self.customer, self.hub_a), 8.0)
         self.assertEqual(self.ledger.balance(self.customer, self.hub_b), 3.0)
@@ -105,7 +105,7 @@ class TestCreditLedger(OfnCreditCase):
         company = self.env["res.partner"].create({"name": "Bakery Ltd", "is_company": True})
         contact = self.env["res.partner"].create({"name": "Baker", "parent_id": company.id})
 
-        movement = self.adjuster.adjust(contact, self.hub_a, 4.0, "Goodwill")
+        movement = self.ledger.adjust(contact, self.hub_a, 4.0, "Goodwill")
 
         self.assertEqual(movement.partner_id, company)
         self.assertEqual(self.ledger.balance(contact, self.hub_a), 4.0)

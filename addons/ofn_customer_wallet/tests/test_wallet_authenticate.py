@@ -19,7 +19,7 @@ class TestPaymentAwaitingAuthentication(OfnWalletHttpCase):
     def _awaiting_payment(self, login):
         user = new_test_user(self.env, login=login, groups="base.group_portal")
         card = self._save_card(user.partner_id, THREE_D_SECURE)
-        clone = self.env["ofn.card.cloner"].clone_for(card, self.account)
+        clone = card.ofn_clone_for(self.account)
         tx = self._pay_with_token(clone, 18.0)
         self.assertEqual(
             (tx.state, tx.ofn_requires_authentication), ("pending", True), tx.state_message
@@ -35,7 +35,7 @@ class TestPaymentAwaitingAuthentication(OfnWalletHttpCase):
 
     def test_the_link_needs_the_right_access_token(self):
         tx = self._awaiting_payment("auth_eve")
-        good = tx._ofn_authentication_url()
+        good = tx.ofn_authentication_url()
         self.assertEqual(self.url_open(good).status_code, 200)
         for bad in (f"/my/wallet/authenticate/{tx.id}", good[:-4] + "beef"):
             self.assertEqual(self.url_open(bad).status_code, 404, bad)
@@ -49,8 +49,8 @@ class TestPaymentAwaitingAuthentication(OfnWalletHttpCase):
 
     def test_authenticated_payment_is_paid_on_the_hub(self):
         tx = self._awaiting_payment("auth_alice")
-        token = tx._ofn_authentication_url().split("access_token=")[1]
-        page = self.url_open(tx._ofn_authentication_url())
+        token = tx.ofn_authentication_url().split("access_token=")[1]
+        page = self.url_open(tx.ofn_authentication_url())
         intent = self._sandbox_client(self.account.stripe_account_id).v1.payment_intents.retrieve(
             tx.provider_reference
         )

@@ -21,7 +21,6 @@ class TestWalletCards(OfnWalletCase):
         cls.account_a = cls._connect_hub(cls.hub_a)
         cls.account_b = cls._connect_hub(cls.hub_b)
         cls.customer = cls._create_customer("Alice Martin")
-        cls.cloner = cls.env["ofn.card.cloner"]
 
     def test_card_saved_once_on_the_platform(self):
         card = self._save_card(self.customer)
@@ -41,9 +40,9 @@ class TestWalletCards(OfnWalletCase):
     def test_paid_at_two_hubs_with_one_clone_each(self):
         self.customer = self._create_customer("Bob Two Hubs")  # a customer of this test only
         card = self._save_card(self.customer)
-        clone_a = self.cloner.clone_for(card, self.account_a)
-        clone_b = self.cloner.clone_for(card, self.account_b)
-        self.assertEqual(self.cloner.clone_for(card, self.account_a), clone_a, "reused")
+        clone_a = card.ofn_clone_for(self.account_a)
+        clone_b = card.ofn_clone_for(self.account_b)
+        self.assertEqual(card.ofn_clone_for(self.account_a), clone_a, "reused")
         self.assertEqual(card.ofn_clone_ids, clone_a | clone_b)
         self.assertEqual(clone_a.provider_id, self.account_a.provider_id)
         self.assertEqual(clone_a.ofn_card_fingerprint, card.ofn_card_fingerprint)
@@ -58,9 +57,9 @@ class TestWalletCards(OfnWalletCase):
 
     def test_an_archived_clone_is_found_again_by_fingerprint(self):
         card = self._save_card(self.customer)
-        clone = self.cloner.clone_for(card, self.account_a)
+        clone = card.ofn_clone_for(self.account_a)
         clone.active = False  # e.g. lost on Odoo's side: the hub's account still has the card
-        again = self.cloner.clone_for(card, self.account_a)
+        again = card.ofn_clone_for(self.account_a)
         self.assertNotEqual(again, clone)
         self.assertEqual(again.stripe_payment_method, clone.stripe_payment_method)
         self.assertEqual(again.provider_ref, clone.provider_ref, "same customer at the hub")
@@ -71,34 +70,33 @@ class TestWalletCards(OfnWalletCase):
         account = self._connect_hub(hub)
         account._mark_revoked("test")
         with self.assertRaises(UserError):
-            self.cloner.clone_for(card, account)
+            card.ofn_clone_for(account)
 
     def test_setup_intent_of_another_customer_is_refused(self):
         intruder = self._create_customer("Mallory")
-        saver = self.env["ofn.wallet.card.saver"]
-        started = saver.start(self.customer)
+        started = self.customer.action_ofn_start_card_setup()
         self._sandbox_client().v1.setup_intents.confirm(
             started["setup_intent"], {"payment_method": "pm_card_visa"}
         )
         with self.assertRaises(AccessError):
-            saver.finish(intruder, started["setup_intent"])
+            intruder.action_ofn_save_card(started["setup_intent"])
         self.assertFalse(intruder.ofn_wallet_card_ids)
 
     def test_unconfirmed_card_is_not_saved(self):
-        started = self.env["ofn.wallet.card.saver"].start(self.customer)
+        started = self.customer.action_ofn_start_card_setup()
         with self.assertRaises(UserError):
-            self.env["ofn.wallet.card.saver"].finish(self.customer, started["setup_intent"])
+            self.customer.action_ofn_save_card(started["setup_intent"])
 
     # ------------------------------------------------------------------ consents
     def test_deleting_the_card_revokes_both_consents_and_archives_both_clones(self):
         card = self._save_card(self.customer)
-        granter = self.env["ofn.consent.granter"]
-        consent_a, _secret = granter.grant(self.customer, self.hub_a)
-        consent_b, _secret = granter.grant(self.customer, self.hub_b)
+        Consent = self.env["ofn.wallet.consent"]
+        consent_a, _secret = Consent.grant(self.customer, self.hub_a)
+        consent_b, _secret = Consent.grant(self.customer, self.hub_b)
         self.assertEqual((consent_a | consent_b).mapped("state"), ["active", "active"])
         clones = card.ofn_clone_ids
         self.assertEqual(len(clones), 2)
-        message = self.env["ofn.wallet.card.remover"].remove(card)
+        message = card.action_ofn_remove_from_wallet()
         self.assertEqual((consent_a | consent_b).mapped("state"), ["revoked", "revoked"])
         self.assertEqual(consent_a.reason, "card deleted")
         self.assertFalse(any((card | clones).mapped("active")))
@@ -110,9 +108,9 @@ class TestWalletCards(OfnWalletCase):
     def test_changing_the_default_card_revokes_consents(self):
         first = self._save_card(self.customer)
         second = self._save_card(self.customer)
-        consent, _secret = self.env["ofn.consent.granter"].grant(self.customer, self.hub_a)
+        consent, _secret = self.env["ofn.wallet.consent"].grant(self.customer, self.hub_a)
         self.assertEqual(consent.card_id, first)
-        message = self.env["ofn.wallet.card.remover"].set_default(second)
+        message = second.action_ofn_make_default()
         self.assertTrue(second.ofn_is_default)
         self.assertFalse(first.ofn_is_default)
         self.assertEqual(consent.state, "revoked")
@@ -120,28 +118,27 @@ class TestWalletCards(OfnWalletCase):
 
     def test_consent_with_three_d_secure_waits_then_completes(self):
         self._save_card(self.customer, THREE_D_SECURE)
-        granter = self.env["ofn.consent.granter"]
-        consent, client_secret = granter.grant(self.customer, self.hub_a)
+        consent, client_secret = self.env["ofn.wallet.consent"].grant(self.customer, self.hub_a)
         self.assertEqual(consent.state, "pending")
         self.assertTrue(client_secret)
         # the customer completes 3-D Secure in the browser (Stripe.js handleNextAction)
         self._sandbox_client(self.account_a.stripe_account_id).raw_request(
             "post", f"/v1/setup_intents/{consent.setup_intent_id}/_authenticate", success="true"
         )
-        self.assertEqual(granter.confirm(consent), "active")
+        self.assertEqual(consent.action_confirm(), "active")
 
     def test_declined_card_leaves_consent_off_with_the_banks_message(self):
         customer = self._create_customer("Declined Dan")
         card = self._save_card(customer)
         self._block_card(card)
-        consent, client_secret = self.env["ofn.consent.granter"].grant(customer, self.hub_a)
+        consent, client_secret = self.env["ofn.wallet.consent"].grant(customer, self.hub_a)
         self.assertIsNone(client_secret)
         self.assertEqual(consent.state, "failed")
         self.assertIn("declined", consent.reason)
 
     def test_no_consent_without_a_card(self):
         with self.assertRaises(UserError):
-            self.env["ofn.consent.granter"].grant(self._create_customer("Cardless"), self.hub_a)
+            self.env["ofn.wallet.consent"].grant(self._create_customer("Cardless"), self.hub_a)
 
 
 @tagged("post_install", "-at_install")
@@ -168,9 +165,10 @@ class TestConcurrentClones(OfnWalletCase):
                     barrier.wait(timeout=10)
                     # as every Odoo request and cron: retried on a serialization failure
                     token = retrying(
-                        lambda: env["ofn.card.cloner"].clone_for(
-                            env["payment.token"].browse(card_id),
-                            env["ofn.stripe.account"].browse(account_id),
+                        lambda: (
+                            env["payment.token"]
+                            .browse(card_id)
+                            .ofn_clone_for(env["ofn.stripe.account"].browse(account_id))
                         ),
                         env,
                     )

@@ -19,8 +19,8 @@ class TestWalletPortal(OfnWalletHttpCase):
         cls.alice = new_test_user(cls.env, login="alice", groups="base.group_portal")
         cls.mallory = new_test_user(cls.env, login="mallory", groups="base.group_portal")
         cls.card = cls._save_card(cls.alice.partner_id)
-        cls.consent, _secret = cls.env["ofn.consent.granter"].grant(cls.alice.partner_id, cls.hub)
-        cls.env["ofn.credit.ledger"].post(
+        cls.consent, _secret = cls.env["ofn.wallet.consent"].grant(cls.alice.partner_id, cls.hub)
+        cls.env["ofn.wallet.transaction"].post(
             cls.alice.partner_id, cls.hub, 15.0, "manual_credit", reason="Missing eggs last week"
         )
 
@@ -78,7 +78,7 @@ class TestWalletPortal(OfnWalletHttpCase):
         self.assertEqual(self.consent.state, "active")
 
     def test_foreign_setup_intent_cannot_be_taken(self):
-        started = self.env["ofn.wallet.card.saver"].start(self.alice.partner_id)
+        started = self.alice.partner_id.action_ofn_start_card_setup()
         self._sandbox_client().v1.setup_intents.confirm(
             started["setup_intent"], {"payment_method": "pm_card_visa"}
         )
@@ -118,7 +118,7 @@ class TestWalletPortal(OfnWalletHttpCase):
         self.assertEqual(consent.state, "failed")
 
     def test_nobody_pays_with_another_customers_card(self):
-        clone = self.env["ofn.card.cloner"].clone_for(self.card, self.account)
+        clone = self.card.ofn_clone_for(self.account)
         mallory = self.mallory.partner_id
         eur = self.env.ref("base.EUR")
         self.authenticate("mallory", "mallory")

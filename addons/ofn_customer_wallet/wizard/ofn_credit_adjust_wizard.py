@@ -38,10 +38,10 @@ class OfnCreditAdjustWizard(models.TransientModel):
 
     @api.depends("partner_id", "company_id")
     def _compute_balance(self):
-        ledger = self.env["ofn.credit.ledger"]
+        Transaction = self.env["ofn.wallet.transaction"]
         for wizard in self:
             wizard.balance = (
-                ledger.balance(wizard.partner_id, wizard.company_id)
+                Transaction.balance(wizard.partner_id, wizard.company_id)
                 if wizard.partner_id and wizard.company_id
                 else 0.0
             )
@@ -49,7 +49,7 @@ class OfnCreditAdjustWizard(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         sign = 1 if self.direction == "credit" else -1
-        self.env["ofn.credit.adjuster"].adjust(
+        self.env["ofn.wallet.transaction"].adjust(
             self.partner_id,
             self.company_id,
             sign * self.amount,

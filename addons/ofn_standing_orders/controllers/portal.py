@@ -110,7 +110,7 @@ class StandingOrderPortal(CustomerPortal):
             "badge": STATE_BADGES.get(occurrence.state, "text-bg-light"),
             "order_url": order.get_portal_url() if order and order.state != "cancel" else False,
             "invoice_url": invoice.get_portal_url() if invoice else False,
-            "authenticate_url": waiting._ofn_authentication_url() if waiting else False,
+            "authenticate_url": waiting.ofn_authentication_url() if waiting else False,
         }
 
     def _refused(self, act):

@@ -65,8 +65,8 @@ class OfnStandingOrder(models.Model):
         """Paying by card needs the customer's consent for this hub, with a default card."""
         for order in self.filtered(lambda o: o.payment_mode == "card"):
             customer = order.partner_id.commercial_partner_id.sudo()
-            consent = customer._ofn_consent_for(order.company_id)
-            if not customer._ofn_default_card():
+            consent = customer.ofn_consent_for(order.company_id)
+            if not customer.ofn_default_card():
                 raise ValidationError(
                     _(
                         "%(customer)s has no card in their wallet: choose “Pay on invoice”, or ask "

@@ -412,7 +412,6 @@ class OfnStandingOrderOccurrence(models.Model):
         invoiced.filtered(lambda move: move.state == "draft").with_context(
             ofn_no_credit_apply=True
         ).action_post()
-        applier = self.env["ofn.credit.applier"]
         # the customers with credit at the hub, found at once: the others have none to apply
         with_credit = (
             self.env["ofn.credit.balance"]
@@ -432,7 +431,7 @@ class OfnStandingOrderOccurrence(models.Model):
             order = occurrence.sale_order_id
             invoice = (order.invoice_ids & invoiced)[:1]
             if occurrence.partner_id.commercial_partner_id in with_credit:
-                applier.apply(invoice)
+                invoice.ofn_apply_credit()
             occurrence.invoice_id = invoice
             if invoice.currency_id.is_zero(invoice.amount_residual):
                 by_state["paid"] |= occurrence
@@ -538,7 +537,7 @@ class OfnStandingOrderOccurrence(models.Model):
         invoice = self.invoice_id
         # credit granted since the last attempt pays before a retry
         if self.charge_attempts:
-            self.env["ofn.credit.applier"].apply(invoice)
+            invoice.ofn_apply_credit()
         if invoice.currency_id.is_zero(invoice.amount_residual):
             self.write({"state": "paid", "next_charge_at": False, "needs_attention": False})
             self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
@@ -586,7 +585,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 "hub_disconnected",
                 _("%(hub)s's Stripe account is not connected.", hub=hub.name),
             )
-        consent = customer._ofn_consent_for(hub)
+        consent = customer.ofn_consent_for(hub)
         if consent.card_id and not (consent.card_id.active and consent.hub_token_id.active):
             return (
                 None,

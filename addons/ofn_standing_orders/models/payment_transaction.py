@@ -35,11 +35,11 @@ class PaymentTransaction(models.Model):
             tx.ofn_occurrence_id._follow(tx)
         return result
 
-    def _ofn_after_authentication(self):
+    def action_ofn_complete_authentication(self):
         """Override of `ofn_customer_wallet`: once the customer answered their bank, the
         standing order's invoice is paid at once (the payment booked), or its occurrence
         fails."""
-        state = super()._ofn_after_authentication()
+        state = super().action_ofn_complete_authentication()
         if self.ofn_occurrence_id:
             if state == "done" and not self.is_post_processed:
                 self._post_process()  # books the payment; the occurrence follows

@@ -142,8 +142,7 @@ class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
 
     @classmethod
     def _allow(cls, customer, hub):
-        granter = customer.env["ofn.consent.granter"]
-        consent, client_secret = granter.grant(customer, hub)
+        consent, client_secret = customer.env["ofn.wallet.consent"].grant(customer, hub)
         if client_secret:  # the customer passes 3-D Secure in the browser
             client = cls._sandbox_client(hub.sudo().ofn_stripe_account_id.stripe_account_id)
             client.raw_request(
@@ -152,7 +151,7 @@ class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
                 client_secret=client_secret,
                 success="true",
             )
-            granter.confirm(consent)
+            consent.action_confirm()
         assert consent.state == "active", consent.reason
         return consent
 

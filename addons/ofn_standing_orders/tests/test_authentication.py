@@ -47,7 +47,7 @@ class TestStandingOrderAuthentication(StandingOrderChargeHttpCase):
         [intent] = self._intents(self.account, occurrence)
         self.assertEqual(intent.status, "requires_action")
         link = self._emailed_link(customer)
-        self.assertEqual(link, tx._ofn_authentication_url())
+        self.assertEqual(link, tx.ofn_authentication_url())
         page = self.url_open(link)
         self.assertEqual(page.status_code, 200)
         self.assertIn(f'data-client-secret="{intent.client_secret}"', page.text)
@@ -86,7 +86,7 @@ class TestStandingOrderAuthentication(StandingOrderChargeHttpCase):
             success="false",
         )
 
-        tx._ofn_after_authentication()
+        tx.action_ofn_complete_authentication()
 
         self.assertEqual(occurrence.state, "failed")
         self.assertEqual(occurrence.failure_reason, "authentication_failed")

@@ -14,7 +14,7 @@ class TestChargeFailures(OneHubChargeCase):
 
     def test_declined_card_retries_on_schedule_then_flags_the_hub(self):
         customer, occurrence = self._one("Dan Declined")
-        self._block_card(customer._ofn_default_card())
+        self._block_card(customer.ofn_default_card())
         self.hub.partner_id.tz = "Pacific/Auckland"  # the hub's managers read its summary there
 
         self._confirm()
@@ -67,7 +67,7 @@ class TestChargeFailures(OneHubChargeCase):
     def test_the_hub_sets_its_own_retry_policy(self):
         self.hub.write({"ofn_charge_retries": 0})
         customer, occurrence = self._one("Ola Once")
-        self._block_card(customer._ofn_default_card())
+        self._block_card(customer.ofn_default_card())
 
         self._confirm()
 
@@ -77,7 +77,7 @@ class TestChargeFailures(OneHubChargeCase):
     def test_a_retry_after_the_customer_fixed_it_pays(self):
         customer, occurrence = self._one("Rita Revoked")
         consent = customer.ofn_consent_ids
-        self.env["ofn.consent.granter"].revoke(consent, "changed my mind")
+        consent.revoke("changed my mind")
 
         self._confirm()
 
@@ -97,7 +97,7 @@ class TestChargeFailures(OneHubChargeCase):
 
     def test_a_deleted_card_has_its_own_reason(self):
         customer, occurrence = self._one("Carl Deleted")
-        self.env["ofn.wallet.card.remover"].remove(customer._ofn_default_card())
+        customer.ofn_default_card().action_ofn_remove_from_wallet()
 
         self._confirm()
 
@@ -107,11 +107,11 @@ class TestChargeFailures(OneHubChargeCase):
 
     def test_credit_granted_before_a_retry_pays_without_the_card(self):
         customer, occurrence = self._one("Kim Credit")
-        self._block_card(customer._ofn_default_card())
+        self._block_card(customer.ofn_default_card())
         self._confirm()
         self.assertEqual(occurrence.state, "failed")
 
-        self.env["ofn.credit.adjuster"].adjust(customer, self.hub, 30.0, "Paid in cash")
+        self.env["ofn.wallet.transaction"].adjust(customer, self.hub, 30.0, "Paid in cash")
         self._retry_later(occurrence)
         self._retry()
 

@@ -117,7 +117,7 @@ class TestConfirmation(StandingOrderChargeCase):
 
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
-        self.env["ofn.credit.adjuster"].adjust(dora, self.hub_a, 5.0, "Goodwill")
+        self.env["ofn.wallet.transaction"].adjust(dora, self.hub_a, 5.0, "Goodwill")
         self._standing(dora, self.schedule_a, [(self.veg_box, 1)])
         occurrence = self._placed_and_closed(self.schedule_a)
 
@@ -125,12 +125,12 @@ class TestConfirmation(StandingOrderChargeCase):
 
         self.assertEqual(occurrence.state, "paid")
         self.assertEqual([pi.amount for pi in self._intents(self.account_a, occurrence)], [1325])
-        self.assertEqual(self.env["ofn.credit.ledger"].balance(dora, self.hub_a), 0.0)
+        self.assertEqual(self.env["ofn.wallet.transaction"].balance(dora, self.hub_a), 0.0)
         self.assertEqual(occurrence.invoice_id.payment_state, "paid")
 
     def test_credit_paying_everything_charges_nothing(self):
         emil = self._customer("Emil Credit", [self.hub_a])
-        self.env["ofn.credit.adjuster"].adjust(emil, self.hub_a, 50.0, "Prepaid")
+        self.env["ofn.wallet.transaction"].adjust(emil, self.hub_a, 50.0, "Prepaid")
         self._standing(emil, self.schedule_a, [(self.eggs, 1)])
         occurrence = self._placed_and_closed(self.schedule_a)
 
@@ -139,7 +139,7 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(occurrence.state, "paid")
         self.assertFalse(occurrence.transaction_ids)
         self.assertEqual(self._intents(self.account_a, occurrence), [])
-        self.assertEqual(self.env["ofn.credit.ledger"].balance(emil, self.hub_a), 45.5)
+        self.assertEqual(self.env["ofn.wallet.transaction"].balance(emil, self.hub_a), 45.5)
 
     def test_pay_on_invoice_is_invoiced_and_never_charged(self):
         fay = self._customer("Fay Invoice", [self.hub_a])

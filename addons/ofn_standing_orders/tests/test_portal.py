@@ -153,7 +153,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         occurrence = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == sam)
         self._confirm()
         self.assertEqual(occurrence.state, "awaiting_authentication")
-        link = occurrence.transaction_ids._ofn_authentication_url()
+        link = occurrence.transaction_ids.ofn_authentication_url()
 
         self._login(sam)
         page = self._page()
@@ -171,7 +171,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
     def test_a_failed_payment_shows_the_reason_and_the_next_attempt(self):
         fay = self._customer("Fay Portal Failed", [self.hub])
         self._standing(fay, self.schedule, [(self.eggs, 1)])
-        self._block_card(fay._ofn_default_card())
+        self._block_card(fay.ofn_default_card())
         occurrence = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == fay)
         self._confirm()
         self.assertEqual((occurrence.state, occurrence.failure_reason), ("failed", "declined"))

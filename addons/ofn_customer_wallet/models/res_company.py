@@ -24,27 +24,26 @@ class ResCompany(models.Model):
         "first adjustment when empty.",
     )
 
-    def _ofn_credit_account(self):
-        """The customer credit account, created on first need."""
-        self.ensure_one()
-        if not self.ofn_credit_account_id:
-            self.sudo().ofn_credit_account_id = self._ofn_new_account(
-                _("Customer credit"), "liability_current"
-            )
-        return self.ofn_credit_account_id
+    # === BUSINESS METHODS === #
 
-    def _ofn_credit_adjustment_account(self):
-        """The account of credit given or taken back by hand, created on first need."""
-        self.ensure_one()
-        if not self.ofn_credit_adjustment_account_id:
-            self.sudo().ofn_credit_adjustment_account_id = self._ofn_new_account(
-                _("Customer credit adjustments"), "expense"
-            )
-        return self.ofn_credit_adjustment_account_id
+    def ofn_credit_account(self):
+        """The customer credit account, created on first need (by whoever may change the hub,
+        or the platform's flows: sudo)."""
+        return self._ofn_account_of(
+            "ofn_credit_account_id", _("Customer credit"), "liability_current"
+        )
 
-    def _ofn_credit_journal(self):
+    def ofn_credit_adjustment_account(self):
+        """The account of credit given or taken back by hand, created on first need (by
+        whoever may change the hub, or the platform's flows: sudo)."""
+        return self._ofn_account_of(
+            "ofn_credit_adjustment_account_id", _("Customer credit adjustments"), "expense"
+        )
+
+    def ofn_credit_journal(self):
         """The journal of the credit entries: the hub's first miscellaneous journal."""
         self.ensure_one()
+        self._ofn_check_credit_setup_access()
         Journal = self.env["account.journal"].sudo()
         journal = Journal.search(
             [*Journal._check_company_domain(self), ("type", "=", "general")], limit=1
@@ -54,6 +53,22 @@ class ResCompany(models.Model):
                 _("%(hub)s has no miscellaneous journal for customer credit.", hub=self.name)
             )
         return journal
+
+    # === PRIVATE METHODS === #
+
+    def _ofn_check_credit_setup_access(self):
+        """The credit accounts are set up as superuser: for the platform's flows (sudo), or
+        for whoever may change the hub."""
+        if not self.env.su:
+            self.check_access("write")
+
+    def _ofn_account_of(self, field, name, account_type):
+        """The account of ``field``, a new one named ``name`` when empty."""
+        self.ensure_one()
+        self._ofn_check_credit_setup_access()
+        if not self[field]:
+            self.sudo()[field] = self._ofn_new_account(name, account_type)
+        return self[field]
 
     def _ofn_new_account(self, name, account_type):
         """A new account of ``account_type`` in this hub's chart, numbered after an existing
