@@ -158,11 +158,10 @@ def _setup_customer(env, index, hub, portal):
         )
     )
     customer = user.partner_id
-    saver = env["ofn.wallet.card.saver"]
-    started = saver.start(customer)
+    started = customer.action_ofn_start_card_setup()
     sandbox_client().v1.setup_intents.confirm(started["setup_intent"], {"payment_method": VISA})
-    saver.finish(customer, started["setup_intent"])
-    consent, client_secret = env["ofn.consent.granter"].grant(customer, hub)
+    customer.action_ofn_save_card(started["setup_intent"])
+    consent, client_secret = env["ofn.wallet.consent"].grant(customer, hub)
     if client_secret or consent.state != "active":
         raise RuntimeError(f"{login}: consent for {hub.name} is {consent.state} ({consent.reason})")
     return customer

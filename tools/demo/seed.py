@@ -232,18 +232,18 @@ for name, login, cards, allowed, credit in CUSTOMERS:
     # archived cards count: Farid deletes his (standing_orders.py)
     if not partner.with_context(active_test=False).ofn_wallet_card_ids:
         for test_card in cards:
-            started = env["ofn.wallet.card.saver"].start(partner)
+            started = partner.action_ofn_start_card_setup()
             confirm_setup(
                 settings["OFN_STRIPE_API_BASE"],
                 settings["OFN_STRIPE_PUBLISHABLE_KEY"],
                 started["client_secret"],
                 test_card,
             )
-            env["ofn.wallet.card.saver"].finish(partner, started["setup_intent"])
+            partner.action_ofn_save_card(started["setup_intent"])
     for index in allowed:
         if partner.ofn_consent_ids.filtered(lambda c, hub=hubs[index]: c.company_id == hub):
             continue  # granted on a previous run (and maybe withdrawn since: standing_orders.py)
-        consent, client_secret = env["ofn.consent.granter"].grant(partner, hubs[index])
+        consent, client_secret = env["ofn.wallet.consent"].grant(partner, hubs[index])
         if client_secret:  # the customer passes 3-D Secure on the Wallet page
             account = hubs[index].ofn_stripe_account_id.stripe_account_id
             confirm_setup(
@@ -253,16 +253,16 @@ for name, login, cards, allowed, credit in CUSTOMERS:
                 consent.hub_token_id.stripe_payment_method,
                 account=account,
             )
-            env["ofn.consent.granter"].confirm(consent)
-    if credit and not env["ofn.credit.ledger"].balance(partner, hubs[0]):
-        env["ofn.credit.adjuster"].adjust(partner, hubs[0], credit, "Goodwill: late delivery")
+            consent.action_confirm()
+    if credit and not env["ofn.wallet.transaction"].balance(partner, hubs[0]):
+        env["ofn.wallet.transaction"].adjust(partner, hubs[0], credit, "Goodwill: late delivery")
     lines.append(f"  {login} / {DEMO_PASSWORD} ({name})")
 
 # Bruno's bank asks him to confirm an off-session charge of Green Valley: it waits on his Wallet.
 bruno = env["res.users"].search([("login", "=", "bruno@demo.example")]).partner_id
 if not env["payment.transaction"].search([("partner_id", "=", bruno.id)]):
     green_account = hubs[0].ofn_stripe_account_id
-    clone = env["ofn.card.cloner"].clone_for(bruno.ofn_wallet_card_ids[:1], green_account)
+    clone = bruno.ofn_wallet_card_ids[:1].ofn_clone_for(green_account)
     awaiting = env["payment.transaction"].create(
         {
             "provider_id": clone.provider_id.id,

@@ -235,7 +235,7 @@ def seed(env, hubs, customers, sandbox_url):
     orchard = _last_closed_cycle(env, schedules["orchardlane", "weekly"], today)
     _place(ready | orchard)
     _backdate(ready | orchard)
-    daniel_card = customers["daniel"]._ofn_default_card()
+    daniel_card = customers["daniel"].ofn_default_card()
     requests.post(  # Daniel reports his card lost: his bank declines it from now on
         sandbox_url + "/_sandbox/cards/block",
         data={"payment_method": daniel_card.stripe_payment_method},
@@ -244,8 +244,8 @@ def seed(env, hubs, customers, sandbox_url):
     emma_consent = customers["emma"].ofn_consent_ids.filtered(
         lambda consent: consent.company_id == hubs["greenvalley"]
     )
-    env["ofn.consent.granter"].revoke(emma_consent, "I'd rather pay at pick-up")
-    env["ofn.wallet.card.remover"].remove(customers["farid"]._ofn_default_card())
+    emma_consent.revoke("I'd rather pay at pick-up")
+    customers["farid"].ofn_default_card().action_ofn_remove_from_wallet()
     orchard_manager = env["res.users"].search([("login", "=", "orchardlane@demo.example")])
     env["ofn.stripe.disconnector"].with_user(orchard_manager).disconnect(
         hubs["orchardlane"].sudo().ofn_stripe_account_id
