@@ -21,7 +21,7 @@ import requests
 
 from odoo import fields
 
-from odoo.addons.ofn_standing_orders.models.ofn_cycle_generator import _at
+from odoo.addons.ofn_standing_orders.models.ofn_schedule import local_hour_to_utc
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import Job
 
@@ -300,7 +300,7 @@ def _chart(env, hub):
 
 def _last_closed_cycle(env, schedule, today):
     """The schedule's last cycle closing before ``today``, at its regular times in the hub's
-    time zone (the generator plans only cycles still to close); creating it plans the
+    time zone (a schedule plans only cycles still to close); creating it plans the
     standing orders whose dates cover it."""
     tz = pytz.timezone(schedule.company_id.partner_id.tz or "UTC")
     step = timedelta(weeks=1 if schedule.interval == "weekly" else schedule.interval_weeks)
@@ -311,8 +311,8 @@ def _last_closed_cycle(env, schedule, today):
         {
             "company_id": schedule.company_id.id,
             "schedule_id": schedule.id,
-            "opens_at": _at(tz, opening, schedule.opens_hour),
-            "closes_at": _at(
+            "opens_at": local_hour_to_utc(tz, opening, schedule.opens_hour),
+            "closes_at": local_hour_to_utc(
                 tz, opening + timedelta(days=schedule.duration_days), schedule.closes_hour
             ),
         }

@@ -1,6 +1,5 @@
 from . import ofn_schedule
 from . import ofn_order_cycle
-from . import ofn_cycle_generator
 from . import ofn_standing_order
 from . import ofn_standing_order_occurrence
 from . import res_partner

@@ -1,3 +1,8 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+from dateutil.relativedelta import relativedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -6,7 +11,7 @@ from ..const import SCHEDULE_INTERVALS, WEEKDAYS
 
 class OfnSchedule(models.Model):
     """When a hub's order cycles open and close, in the hub's time zone: every week, every N
-    weeks or every month. Cycles are generated ahead (``horizon_weeks``) by a daily job."""
+    weeks or every month. The schedule generates its cycles ahead (``horizon_weeks``), daily."""
 
     _name = "ofn.schedule"
     _description = "Order cycle schedule of a hub"
@@ -50,9 +55,67 @@ class OfnSchedule(models.Model):
 
     def action_generate_cycles(self):
         """Button: create the cycles of the coming weeks now."""
-        self.env["ofn.cycle.generator"].generate(self)
+        self._generate_cycles()
         return True
 
     @api.model
     def _cron_generate_cycles(self):
-        self.env["ofn.cycle.generator"].generate(self.search([]))
+        self.search([])._generate_cycles()
+
+    def _generate_cycles(self, today=None):
+        """Creates the order cycles of these schedules for the coming weeks
+        (``horizon_weeks``), in the hub's time zone. Running it again creates nothing new: a
+        cycle is one per (schedule, opening).
+
+        :return: the cycles created
+        """
+        today = today or fields.Date.context_today(self)
+        Cycle = self.env["ofn.order.cycle"].sudo()
+        created = Cycle
+        for schedule in self.sudo():
+            existing = set(schedule.with_context(active_test=False).cycle_ids.mapped("opens_at"))
+            horizon = today + timedelta(weeks=schedule.horizon_weeks)
+            values = [
+                {
+                    "company_id": schedule.company_id.id,
+                    "schedule_id": schedule.id,
+                    "opens_at": opens_at,
+                    "closes_at": closes_at,
+                }
+                for opens_at, closes_at in schedule._cycle_times(today, horizon)
+                if opens_at not in existing
+            ]
+            created |= Cycle.create(values)
+        return created
+
+    def _cycle_times(self, today, horizon):
+        """(opens_at, closes_at) in UTC (naive, as Odoo stores them) of this schedule's cycles
+        that close after ``today`` and open before ``horizon``."""
+        tz = pytz.timezone(self.company_id.partner_id.tz or "UTC")
+        for day in self._opening_days(horizon):
+            opens = local_hour_to_utc(tz, day, self.opens_hour)
+            closes = local_hour_to_utc(
+                tz, day + timedelta(days=self.duration_days), self.closes_hour
+            )
+            if closes.date() >= today:
+                yield opens, closes
+
+    def _opening_days(self, horizon):
+        start = self.start_date
+        if self.interval == "monthly":
+            day = start.replace(day=self.opens_monthday)
+            if day < start:
+                day += relativedelta(months=1)
+            step = relativedelta(months=1)
+        else:
+            day = start + timedelta(days=(int(self.opens_weekday) - start.weekday()) % 7)
+            step = timedelta(weeks=1 if self.interval == "weekly" else self.interval_weeks)
+        while day < horizon:
+            yield day
+            day += step
+
+
+def local_hour_to_utc(tz, day, hour):
+    """The UTC moment (naive) of ``hour`` (e.g. 18.5) local time on ``day`` in ``tz``."""
+    local = tz.localize(datetime.combine(day, time()) + timedelta(hours=hour))
+    return local.astimezone(pytz.utc).replace(tzinfo=None)

@@ -19,7 +19,6 @@ class TestOrderCycles(TransactionCase):
         cls.hub = cls.env["res.company"].create({"name": "Cycle Hub"})
         cls.hub.partner_id.tz = "Europe/Paris"
         cls.Schedule = cls.env["ofn.schedule"].with_company(cls.hub)
-        cls.generator = cls.env["ofn.cycle.generator"]
 
     def _schedule(self, **values):
         return self.Schedule.create(
@@ -38,7 +37,7 @@ class TestOrderCycles(TransactionCase):
 
     def test_weekly_cycles_in_the_hubs_time_zone(self):
         schedule = self._schedule()
-        cycles = self.generator.generate(schedule, today=date(2026, 11, 23)).sorted("opens_at")
+        cycles = schedule._generate_cycles(today=date(2026, 11, 23)).sorted("opens_at")
         self.assertEqual(len(cycles), 4)
         # Paris is UTC+1 in winter: Monday 08:00 local is 07:00 UTC, Thursday 18:30 is 17:30
         self.assertEqual(cycles[0].opens_at, datetime(2026, 11, 23, 7, 0))
@@ -48,29 +47,29 @@ class TestOrderCycles(TransactionCase):
 
     def test_generating_again_adds_nothing_and_only_what_is_new_later(self):
         schedule = self._schedule()
-        first = self.generator.generate(schedule, today=date(2026, 11, 23))
-        self.assertFalse(self.generator.generate(schedule, today=date(2026, 11, 23)))
-        week_later = self.generator.generate(schedule, today=date(2026, 11, 30))
+        first = schedule._generate_cycles(today=date(2026, 11, 23))
+        self.assertFalse(schedule._generate_cycles(today=date(2026, 11, 23)))
+        week_later = schedule._generate_cycles(today=date(2026, 11, 30))
         self.assertEqual(len(week_later), 1)
         self.assertEqual(len(schedule.cycle_ids), len(first) + 1)
 
     def test_every_two_weeks_and_monthly(self):
         fortnightly = self._schedule(interval="weeks", interval_weeks=2)
-        cycles = self.generator.generate(fortnightly, today=date(2026, 11, 23))
+        cycles = fortnightly._generate_cycles(today=date(2026, 11, 23))
         self.assertEqual(
             sorted(c.opens_at.date() for c in cycles), [date(2026, 11, 23), date(2026, 12, 7)]
         )
         monthly = self._schedule(
             name="Monthly", interval="monthly", opens_monthday=5, horizon_weeks=9
         )
-        cycles = self.generator.generate(monthly, today=date(2026, 11, 23))
+        cycles = monthly._generate_cycles(today=date(2026, 11, 23))
         self.assertEqual(
             sorted(c.opens_at.date() for c in cycles), [date(2026, 12, 5), date(2027, 1, 5)]
         )
 
     def test_summer_time_is_followed(self):
         schedule = self._schedule(start_date=date(2027, 3, 22), horizon_weeks=2)
-        cycles = self.generator.generate(schedule, today=date(2027, 3, 22)).sorted("opens_at")
+        cycles = schedule._generate_cycles(today=date(2027, 3, 22)).sorted("opens_at")
         # 22 March: UTC+1; 29 March (after the switch): UTC+2
         self.assertEqual(cycles[0].opens_at, datetime(2027, 3, 22, 7, 0))
         self.assertEqual(cycles[1].opens_at, datetime(2027, 3, 29, 6, 0))
@@ -106,7 +105,7 @@ class TestOrderCycles(TransactionCase):
         other = self.env["res.company"].create({"name": "Other Cycle Hub"})
         manager = new_hub_manager(self.env, "cycle_manager", other)
         schedule = self._schedule()
-        self.generator.generate(schedule, today=date(2026, 11, 23))
+        schedule._generate_cycles(today=date(2026, 11, 23))
         self.assertFalse(self.env["ofn.schedule"].with_user(manager).search([]))
         self.assertFalse(self.env["ofn.order.cycle"].with_user(manager).search([]))
         with self.assertRaises(AccessError):

@@ -23,7 +23,7 @@ class StandingOrderCommon(CycleCloseDriver, TransactionCase):
                 "horizon_weeks": 6,
             }
         )
-        cls.env["ofn.cycle.generator"].generate(cls.schedule, today=date(2026, 11, 23))
+        cls.schedule._generate_cycles(today=date(2026, 11, 23))
         cls.customer = cls.env["res.partner"].create({"name": "Sam Standing"})
         cls.product = cls.env["product.product"].create({"name": "Egg box", "lst_price": 4.5})
 
@@ -86,7 +86,7 @@ class TestStandingOrders(StandingOrderCommon):
     def test_new_cycles_reach_the_standing_orders(self):
         order = self._order(end_date=False)
         before = order.occurrence_ids.cycle_id
-        created = self.env["ofn.cycle.generator"].generate(self.schedule, today=date(2026, 12, 7))
+        created = self.schedule._generate_cycles(today=date(2026, 12, 7))
         self.assertTrue(created)
         order.invalidate_recordset()
         self.assertEqual(order.occurrence_ids.cycle_id, before | created)
