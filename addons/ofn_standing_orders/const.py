@@ -79,7 +79,6 @@ FAILURE_REASONS = [
     ("authentication_failed", "Authentication failed"),
     ("no_consent", "No consent to charge the card"),
     ("card_deleted", "Card deleted"),
-    ("no_card", "No card"),
     ("hub_disconnected", "Hub's Stripe account disconnected"),
     ("error", "Payment error"),
 ]
