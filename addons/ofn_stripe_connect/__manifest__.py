@@ -6,7 +6,7 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["payment_stripe", "account_payment"],
+    "depends": ["payment_stripe", "account_payment", "mail"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ofn_security.xml",
@@ -26,6 +26,7 @@
         "views/res_company_payout_views.xml",
         "views/ofn_payout_export_wizard_views.xml",
         "data/ofn_payout_cron.xml",
+        "data/mail_templates.xml",
         "views/payment_stripe_js_templates.xml",
         "views/ofn_menus.xml",
     ],

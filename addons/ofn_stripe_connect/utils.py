@@ -40,3 +40,20 @@ def commit_unit_of_work(env):
     env.flush_all()
     if not in_test_transaction():
         env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def mail_hub_managers(template, record):
+    """Queue ``template`` rendered for ``record`` (which has a ``company_id``: the hub) to the
+    hub's managers, from OdooBot (the platform tells them); sent by Odoo's mail queue."""
+    managers = record.company_id.ofn_managers().partner_id
+    if not managers:
+        return record.env["mail.mail"]
+    mail_id = template.sudo().send_mail(
+        record.id,
+        email_values={
+            "recipient_ids": [(6, 0, managers.ids)],
+            "author_id": record.env.ref("base.partner_root").id,
+        },
+        email_layout_xmlid="mail.mail_notification_light",
+    )
+    return record.env["mail.mail"].sudo().browse(mail_id)

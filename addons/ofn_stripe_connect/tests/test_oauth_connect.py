@@ -99,7 +99,7 @@ class TestOauthConnect(OfnStripeHttpCase):
         authorize = self._start("riverside_manager")
         query = self._decide(authorize)
         later = time.time() + 16 * 60
-        with patch("odoo.addons.ofn_stripe_connect.models.ofn_stripe_oauth_state.time") as clock:
+        with patch("odoo.addons.ofn_stripe_connect.models.ofn_stripe_oauth_nonce.time") as clock:
             clock.time.return_value = later
             self._assert_refused(self._callback(query), "expired")
 
