@@ -44,12 +44,12 @@ from odoo.addons.queue_job.job import identity_exact
 
 from ..const import (
     BOOKING_DELAY_SECONDS,
-    ENGINE_CONTEXT,
     CHARGE_JOB_PRIORITY,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
     DEFAULT_CHUNK_SIZE,
+    ENGINE_CONTEXT,
     FAILURE_REASONS,
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
@@ -637,7 +637,9 @@ class OfnStandingOrderOccurrence(models.Model):
         ``tx`` is returned, to be sent again. When Stripe cannot be asked (the account is no
         longer reachable), nothing is sent and the hub is asked to check."""
         try:
-            found = tx.with_context(ofn_stripe_commit_before_call=True).ofn_settle_with_stripe_intent()
+            found = tx.with_context(
+                ofn_stripe_commit_before_call=True
+            ).ofn_settle_with_stripe_intent()
         except StripeGatewayError as error:
             if error.kind in (ERROR_OUTCOME_UNKNOWN, ERROR_RATE_LIMITED):
                 raise RetryableJobError(

@@ -693,7 +693,9 @@ class OfnStripeAccount(models.Model):
             "failure_message": data.get("failure_message") or False,
         }
         Payout = self.env["ofn.stripe.payout"]
-        payout = Payout.search([("account_id", "=", self.id), ("stripe_payout_id", "=", data["id"])])
+        payout = Payout.search(
+            [("account_id", "=", self.id), ("stripe_payout_id", "=", data["id"])]
+        )
         if payout:
             payout.write(values)
             return payout

@@ -90,8 +90,10 @@ class OfnStripePayout(models.Model):
         payouts = super().create(vals_list)
         recent = fields.Datetime.now() - timedelta(days=const.PAYOUT_FAILURE_NOTICE_DAYS)
         payouts.filtered(
-            lambda payout: payout.status in const.PAYOUT_FAILED_STATUSES
-            and (payout.created_at or recent) >= recent
+            lambda payout: (
+                payout.status in const.PAYOUT_FAILED_STATUSES
+                and (payout.created_at or recent) >= recent
+            )
         )._tell_managers_failed()
         return payouts
 

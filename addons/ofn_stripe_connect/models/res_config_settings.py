@@ -4,6 +4,7 @@ from .. import const
 from ..exceptions import StripeGatewayError, StripeNotConfigured
 from ..platform_settings import get_setting, platform_livemode, settings_status
 
+
 class ResConfigSettings(models.TransientModel):
     """The platform's Stripe panel (system administrators): which settings are present (never
     their values), the platform account, test or live mode, the Connect switch."""

@@ -3,8 +3,8 @@ from unittest.mock import patch
 from odoo.tests import tagged
 from odoo.tools import format_date
 
-from ..exceptions import StripeGatewayError
 from .. import const
+from ..exceptions import StripeGatewayError
 from ..models.ofn_stripe_gateway import OfnStripeGateway
 from .common import new_hub_manager
 from .payout_common import OfnPayoutCase
@@ -119,7 +119,9 @@ class TestPayoutSync(OfnPayoutCase):
         )
         payout = self._payout()
         self.assertTrue(payout.is_balanced)
-        self.assertAlmostEqual(sum(payout.balance_line_ids.filter_settled().mapped("net")), payout.amount)
+        self.assertAlmostEqual(
+            sum(payout.balance_line_ids.filter_settled().mapped("net")), payout.amount
+        )
 
     def test_lines_matched_with_transactions_and_invoices(self):
         self.account.sync_payouts()
@@ -191,9 +193,12 @@ class TestPayoutSync(OfnPayoutCase):
         def failed(gateway, payout_id, params, **kwargs):
             data = real_retrieve(gateway, payout_id, params, **kwargs)
             closed = "The bank account has been closed."
-            return {**data, "status": "failed", "failure_code": "account_closed", **{
-                "failure_message": closed
-            }}
+            return {
+                **data,
+                "status": "failed",
+                "failure_code": "account_closed",
+                "failure_message": closed,
+            }
 
         with patch.object(OfnStripeGateway, "retrieve_payout", failed):
             self.account.sync_payouts()

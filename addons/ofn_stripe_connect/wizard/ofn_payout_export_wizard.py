@@ -46,7 +46,9 @@ class OfnPayoutExportWizard(models.TransientModel):
         " ('arrival_date', '<=', date_to)]",
         help="Leave empty to export every payout of the period.",
     )
-    file_format = fields.Selection(const.EXPORT_FORMATS, string="Format", required=True, default="xlsx")
+    file_format = fields.Selection(
+        const.EXPORT_FORMATS, string="Format", required=True, default="xlsx"
+    )
     file_data = fields.Binary(string="File", readonly=True, attachment=False)
     file_name = fields.Char(readonly=True)
 
