@@ -346,7 +346,10 @@ class OfnStripeAccount(models.Model):
                 provider.state = "disabled"
             elif can_charge and enable and self.env["res.config.settings"].ofn_is_connect_enabled():
                 provider.write({"state": "enabled", "is_published": True})
-                provider._ensure_payment_method_line()
+                # account_payment computes the provider's journal (the hub's bank journal, once
+                # it has a chart of accounts), then its payment method line is ensured
+                if provider.journal_id:
+                    provider._ensure_payment_method_line()
 
     # === DISCONNECTION === #
 

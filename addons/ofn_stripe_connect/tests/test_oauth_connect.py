@@ -64,6 +64,7 @@ class TestOauthConnect(OfnStripeHttpCase):
         self.assertEqual(account.state, "connected")
         self.assertEqual(account.connection_method, "oauth")
         self.assertEqual(account.connected_by_id, self.manager)
+        self.assertEqual(account.message_ids.author_id, self.manager.partner_id, "the chatter")
         self.assertEqual(account.provider_id.state, "enabled")
         # the platform can act for the account it was given
         fetched = self._sandbox_client(account.stripe_account_id).v1.accounts.retrieve_current()
