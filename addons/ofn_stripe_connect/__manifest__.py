@@ -6,7 +6,7 @@
     "author": "Open Food Network Odoo team",
     "website": "https://github.com/openfoodfoundation",
     "license": "AGPL-3",
-    "depends": ["payment_stripe", "account_payment", "mail"],
+    "depends": ["payment_stripe", "account_payment"],
     "external_dependencies": {"python": ["stripe"]},
     "data": [
         "security/ofn_security.xml",

@@ -20,7 +20,7 @@ class StripeGatewayError(ValidationError):
     ``http_status`` the HTTP status, ``payment_intent`` the PaymentIntent carried by a card error
     (as a dict), ``error_type`` the SDK's exception class name (``CardError``,
     ``PermissionError``...), ``json_body`` Stripe's error response (``{"error": {...}}``),
-    ``reason`` the gateway's message before a caller put it in context (:meth:`copy`).
+    ``reason`` the gateway's message before a caller put it in context (:meth:`copy_with`).
     """
 
     def __init__(
@@ -64,7 +64,7 @@ class StripeGatewayError(ValidationError):
             json_body=getattr(error, "json_body", None),
         )
 
-    def copy(self, message):
+    def copy_with(self, message):
         """The same error (kind, fields, ``reason``) told with ``message``."""
         return type(self)(
             message,

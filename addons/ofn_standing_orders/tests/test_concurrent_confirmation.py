@@ -191,11 +191,13 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         from the cron, before the jobs: two jobs making it at once collided)."""
         occurrence_ids, _stripe_account = self._committed_cycle(4, placed=False)
         Occurrence = type(self.env["ofn.standing.order.occurrence"])
-        with patch.object(Occurrence, "_chunk_size", return_value=2):
-            with self.env.registry.cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                cycle_id = env["ofn.standing.order.occurrence"].browse(occurrence_ids).cycle_id.id
-                env["ofn.standing.order.occurrence"]._cron_place()
+        with (
+            patch.object(Occurrence, "_chunk_size", return_value=2),
+            self.env.registry.cursor() as cr,
+        ):
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            cycle_id = env["ofn.standing.order.occurrence"].browse(occurrence_ids).cycle_id.id
+            env["ofn.standing.order.occurrence"]._cron_place()
         jobs = self._pending_jobs(["_place_chunk"], cycle_id)
         self.assertEqual(len(jobs), 2)
         errors: list = []
@@ -218,9 +220,7 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
             self.assertEqual(set(occurrences.mapped("state")), {"placed"})
             self.assertFalse(occurrences.filtered("needs_attention").mapped("failure_message"))
             hub = occurrences.company_id
-            self.assertEqual(
-                env["stock.warehouse"].search_count([("company_id", "=", hub.id)]), 1
-            )
+            self.assertEqual(env["stock.warehouse"].search_count([("company_id", "=", hub.id)]), 1)
             self.assertEqual(occurrences.sale_order_id.warehouse_id.company_id, hub)
 
     def test_a_worker_killed_after_stripe_took_the_money_charges_once_when_run_again(self):

@@ -137,7 +137,12 @@ class TestUnansweredCharges(OneHubChargeCase):
         self._a_day_later(occurrence)
         requests.post(
             self.sandbox_url + "/_sandbox/faults",
-            data={"kind": "answer_lost", "method": "GET", "path": "/v1/payment_intents", "times": 3},
+            data={
+                "kind": "answer_lost",
+                "method": "GET",
+                "path": "/v1/payment_intents",
+                "times": 3,
+            },
             timeout=10,
         ).raise_for_status()
 

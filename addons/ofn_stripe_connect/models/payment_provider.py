@@ -153,7 +153,7 @@ class PaymentProvider(models.Model):
             ):
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)
-            raise error.copy(_("Stripe: %(reason)s", reason=error.reason)) from error
+            raise error.copy_with(_("Stripe: %(reason)s", reason=error.reason)) from error
 
     def _ofn_idempotency_key(self, endpoint, payload):
         """payment_stripe sends no idempotency key for its online POSTs: the transaction making
