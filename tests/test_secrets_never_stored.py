@@ -71,21 +71,18 @@ class TestSecretsNeverStored(OfnStripeHttpCase):
     def test_no_secret_in_any_log_line(self):
         hub, _manager = self._create_hub("Logged Hub", "logged_manager")
         # the person's part (Approve on Stripe's page) happens in a browser, not in Odoo's logs
-        state = self.env["ofn.stripe.oauth.state"]._issue(hub)
+        Account = self.env["ofn.stripe.account"]
         approved = requests.post(
-            self.gateway.oauth_authorize_url("http://127.0.0.1/callback", state),
+            Account.oauth_authorize_url(hub, "http://127.0.0.1/callback"),
             data={"decision": "approve"},
             allow_redirects=False,
             timeout=10,
         )
-        code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
+        answer = parse_qs(urlsplit(approved.headers["Location"]).query)
         with self.assertLogs(level=logging.DEBUG) as logs:
             logging.getLogger("odoo.addons.ofn_stripe_connect").debug("capturing every logger")
-            self.env["ofn.stripe.oauth.state"]._consume(state)
-            token = self.gateway.oauth_token(code)
-            account = self.env["ofn.stripe.connector"].connect(
-                hub, token["stripe_user_id"], "oauth"
-            )
+            company = self.env["ofn.stripe.oauth.nonce"].consume_state(answer["state"][0])
+            account = Account.connect_oauth(company, answer["code"][0])
             account.action_refresh_status()
             self.env["res.config.settings"].create({}).action_ofn_check_connection()
             self.authenticate("logged_manager", "logged_manager")

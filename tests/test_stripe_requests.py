@@ -74,7 +74,7 @@ class TestEveryRequestIsValidForItsVersion(OfnWalletHttpCase):
             b.amount for b in client.v1.balance.retrieve().available if b.currency == "eur"
         )
         client.v1.payouts.create({"amount": available, "currency": "eur"})
-        self.env["ofn.payout.syncer"].sync(account)
+        account.sync_payouts()
         return card
 
     def test_each_request_accepted_under_the_version_it_carried(self):

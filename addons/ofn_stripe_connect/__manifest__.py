@@ -26,6 +26,7 @@
         "views/res_company_payout_views.xml",
         "views/ofn_payout_export_wizard_views.xml",
         "data/ofn_payout_cron.xml",
+        "data/mail_templates.xml",
         "views/payment_stripe_js_templates.xml",
         "views/ofn_menus.xml",
     ],

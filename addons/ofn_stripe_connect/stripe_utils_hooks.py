@@ -9,7 +9,7 @@ from .platform_settings import get_setting
 
 def _uses_platform_keys(provider_sudo):
     # the model method exists only in databases where this addon is installed
-    check = getattr(provider_sudo, "_ofn_uses_platform_keys", None)
+    check = getattr(provider_sudo, "ofn_uses_platform_keys", None)
     return bool(check and check())
 
 

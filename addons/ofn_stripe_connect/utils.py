@@ -53,3 +53,20 @@ def format_local_time(env, moment, tz=None):
         return ""
     tz = tz or env.context.get("tz") or env.user.tz or "UTC"
     return format_datetime(env, moment, tz=tz, dt_format="short")
+
+
+def mail_hub_managers(template, record):
+    """Queue ``template`` rendered for ``record`` (which has a ``company_id``: the hub) to the
+    hub's managers, from OdooBot (the platform tells them); sent by Odoo's mail queue."""
+    managers = record.company_id.ofn_managers().partner_id
+    if not managers:
+        return record.env["mail.mail"]
+    mail_id = template.sudo().send_mail(
+        record.id,
+        email_values={
+            "recipient_ids": [(6, 0, managers.ids)],
+            "author_id": record.env.ref("base.partner_root").id,
+        },
+        email_layout_xmlid="mail.mail_notification_light",
+    )
+    return record.env["mail.mail"].sudo().browse(mail_id)

@@ -68,7 +68,7 @@ class TestWalletCards(OfnWalletCase):
         card = self._save_card(self.customer)
         hub, _manager = self._create_hub("Gone Hub")
         account = self._connect_hub(hub)
-        account._mark_revoked("test")
+        account.mark_revoked("test")
         with self.assertRaises(UserError):
             card.ofn_clone_for(account)
 
@@ -200,7 +200,7 @@ class TestConcurrentClones(OfnWalletCase):
         with self.env.registry.cursor() as cr:
             api.Environment(cr, SUPERUSER_ID, {})["ofn.stripe.account"].browse(
                 account_id
-            )._mark_revoked("end of the concurrency test")
+            ).mark_revoked("end of the concurrency test")
 
 
 @tagged("post_install", "-at_install")

@@ -171,7 +171,7 @@ class OfnOrderCycle(models.Model):
             seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + len(charging or ()) // 4)
             raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
         template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
-        managers = self.company_id._ofn_managers().partner_id
+        managers = self.company_id.ofn_managers().partner_id
         if managers:
             template.send_mail(
                 self.id,

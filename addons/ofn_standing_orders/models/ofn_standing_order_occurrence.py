@@ -32,6 +32,11 @@ from psycopg2.errors import InFailedSqlTransaction, LockNotAvailable, Serializat
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from odoo.addons.ofn_stripe_connect.const import (
+    ERROR_ACCOUNT_UNREACHABLE,
+    ERROR_OUTCOME_UNKNOWN,
+    ERROR_RATE_LIMITED,
+)
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
 from odoo.addons.ofn_stripe_connect.utils import (
     commit_unit_of_work,
@@ -494,24 +499,25 @@ class OfnStandingOrderOccurrence(models.Model):
             return
         try:
             tx.with_context(ofn_stripe_commit_before_call=True)._send_payment_request()
-        except (UserError, ValidationError) as error:
-            cause = error.__cause__
-            if isinstance(cause, StripeGatewayError) and (
-                cause.outcome_unknown or cause.rate_limited
-            ):
-                self._unanswered(cause)
+        except StripeGatewayError as error:
+            if error.kind in (ERROR_OUTCOME_UNKNOWN, ERROR_RATE_LIMITED):
+                self._unanswered(error)
                 commit_unit_of_work(self.env)
                 seconds = (
                     random.randint(20, 90)
-                    if cause.rate_limited
+                    if error.kind == ERROR_RATE_LIMITED
                     else CHARGE_UNANSWERED_RETRY_MINUTES * 60
                 )
-                raise RetryableJobError(str(cause), seconds=seconds, ignore_retry=True) from error
+                raise RetryableJobError(error.reason, seconds=seconds, ignore_retry=True) from error
             # the platform lost access to the hub's account, or Stripe refused the request:
             # nothing was charged
             tx._set_error(str(error))
-            unreachable = isinstance(cause, StripeGatewayError) and cause.account_unreachable
+            unreachable = error.kind == ERROR_ACCOUNT_UNREACHABLE
             self._fail("hub_disconnected" if unreachable else "error", str(error))
+            return
+        except (UserError, ValidationError) as error:  # not Stripe's: nothing was charged
+            tx._set_error(str(error))
+            self._fail("error", str(error))
             return
         self._follow(tx)
 
@@ -554,7 +560,6 @@ class OfnStandingOrderOccurrence(models.Model):
         if not token:
             self._fail(reason, message)
             return None
-        token.provider_id._ofn_ensure_payment_method_line()
         return (
             self.env["payment.transaction"]
             .sudo()
@@ -613,7 +618,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 "failure_message": _(
                     "Stripe did not answer the card payment (%(reason)s): it is asked again, "
                     "and can never be charged twice.",
-                    reason=error.args[0],
+                    reason=error.reason,
                 ),
             }
         )
@@ -639,25 +644,26 @@ class OfnStandingOrderOccurrence(models.Model):
         ``tx`` is returned, to be sent again. When Stripe cannot be asked (the account is no
         longer reachable), nothing is sent and the hub is asked to check."""
         try:
-            intent = tx.with_context(ofn_stripe_commit_before_call=True)._ofn_find_stripe_intent()
-        except (UserError, ValidationError) as error:
-            cause = error.__cause__
-            if isinstance(cause, StripeGatewayError) and (
-                cause.outcome_unknown or cause.rate_limited
-            ):
+            found = tx.with_context(
+                ofn_stripe_commit_before_call=True
+            ).ofn_settle_with_stripe_intent()
+        except StripeGatewayError as error:
+            if error.kind in (ERROR_OUTCOME_UNKNOWN, ERROR_RATE_LIMITED):
                 raise RetryableJobError(
-                    str(cause), seconds=CHARGE_UNANSWERED_RETRY_MINUTES * 60, ignore_retry=True
+                    error.reason, seconds=CHARGE_UNANSWERED_RETRY_MINUTES * 60, ignore_retry=True
                 ) from error
             self._unsettled(tx.reference)
             return None
-        if intent is None:
+        except (UserError, ValidationError):  # not Stripe's: the hub is asked to check
+            self._unsettled(tx.reference)
+            return None
+        if not found:
             _logger.info(
                 "Standing order occurrence %s: Stripe has no payment %s; it is sent again",
                 self.id,
                 tx.reference,
             )
             return tx
-        tx._ofn_settle_with_intent(intent)
         self._follow(tx)
         return None
 
@@ -762,7 +768,7 @@ class OfnStandingOrderOccurrence(models.Model):
     def _flag_for_hub(self):
         """After the last attempt: a to-do on the order for the hub's managers."""
         order = self.sale_order_id
-        managers = self.company_id._ofn_managers()
+        managers = self.company_id.ofn_managers()
         user = order.user_id if order.user_id in managers else managers[:1]
         if user:
             order.sudo().activity_schedule(

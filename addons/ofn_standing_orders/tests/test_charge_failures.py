@@ -135,7 +135,7 @@ class TestHubDisconnected(StandingOrderChargeCase):
         customer = self._customer("Dora Disconnected", [self.hub])
         self._standing(customer, self.schedule, [(self.eggs, 2)])
         occurrence = self._placed_and_closed(self.schedule)
-        self.account._mark_revoked("the hub disconnected its account")
+        self.account.mark_revoked("the hub disconnected its account")
 
         self._confirm()
 

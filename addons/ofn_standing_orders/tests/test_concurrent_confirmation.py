@@ -45,7 +45,7 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         # Connect is switched on in the test's own transaction only (its parameter row is
         # locked there): the committed hub is connected as if the switch were on
         connect_on = patch.object(
-            type(self.env["res.config.settings"]), "_ofn_connect_enabled", return_value=True
+            type(self.env["res.config.settings"]), "ofn_is_connect_enabled", return_value=True
         )
         with connect_on, registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, {})
@@ -390,7 +390,7 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
                 ]
             ).write({"state": "cancelled", "next_charge_at": False})
             cr.execute("DELETE FROM queue_job WHERE method_name = ANY(%s)", [list(_ALL_JOBS)])
-            env["ofn.stripe.account"].browse(account_id)._mark_revoked("end of the test")
+            env["ofn.stripe.account"].browse(account_id).mark_revoked("end of the test")
 
 
 _ALL_JOBS = ("_place_chunk", "_confirm_chunk", "_charge", "_book_hub", "_notify", "_send_summary")

@@ -1,7 +1,6 @@
 """Hub managers connect their hub's Stripe account (ARCHITECTURE.md §3, public routes fixed)."""
 
 import logging
-from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
@@ -9,12 +8,6 @@ from werkzeug.urls import url_encode
 from odoo import _, http
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.http import request
-
-from ..const import PARAM_ONBOARDING_ACCOUNT_TYPE
-from ..platform_settings import platform_livemode
-
-if TYPE_CHECKING:
-    from stripe.params import AccountCreateParams
 
 _logger = logging.getLogger(__name__)
 
@@ -29,16 +22,20 @@ class StripeConnectController(http.Controller):
     def connect(self, company_id, method=None, **kwargs):
         """Leave for Stripe: OAuth (Standard account) or Account Link onboarding."""
         company = self._company(company_id)
+        Account = request.env["ofn.stripe.account"]
         try:
-            company._ofn_check_manager()
-            account = company.sudo().ofn_stripe_account_id
-            gateway = request.env["ofn.stripe.gateway"]
+            company.ofn_check_stripe_manager()
             if method == "account_link" or not company.ofn_oauth_available:
-                return request.redirect(self._account_link_url(company), local=False)
-            if account.state in ("connected", "onboarding"):
+                query = url_encode({"company_id": company.id})
+                url = Account.account_link_url(
+                    company,
+                    return_url=f"{self._url(ONBOARDING_RETURN)}?{query}",
+                    refresh_url=f"{self._url(ONBOARDING_REFRESH)}?{query}",
+                )
+                return request.redirect(url, local=False)
+            if company.sudo().ofn_stripe_account_id.state in ("connected", "onboarding"):
                 raise UserError(_("%(hub)s is already connected to Stripe.", hub=company.name))
-            state = request.env["ofn.stripe.oauth.state"]._issue(company)
-            url = gateway.oauth_authorize_url(self._url(OAUTH_CALLBACK), state)
+            url = Account.oauth_authorize_url(company, self._url(OAUTH_CALLBACK))
         except (AccessError, UserError) as error:
             return self._result(company, error.args[0], ok=False, status=403)
         return request.redirect(url, local=False)
@@ -56,32 +53,14 @@ class StripeConnectController(http.Controller):
             )
             return self._result(None, message, ok=False)
         try:
-            company = env["ofn.stripe.oauth.state"]._consume(state)
+            company = env["ofn.stripe.oauth.nonce"].consume_state(state)
         except AccessDenied as denied:
             _logger.warning("Refused a Stripe OAuth callback of user %s: %s", env.uid, denied)
             return self._result(None, denied.args[0], ok=False, status=403)
-        gateway = env["ofn.stripe.gateway"]
         try:
-            token = gateway.oauth_token(code)
-            account_id = token["stripe_user_id"]
-            if not company.exists() or not company._ofn_user_manages():
-                # the user lost the right to manage the hub on the way: undo at once
-                gateway.oauth_deauthorize(account_id)
-                _logger.warning(
-                    "Deauthorized Stripe account %s: user %s does not manage company %s",
-                    account_id,
-                    env.uid,
-                    company.id,
-                )
-                return self._result(
-                    None,
-                    _("You do not manage this hub: the Stripe account was not connected."),
-                    ok=False,
-                    status=403,
-                )
-            account = env["ofn.stripe.connector"].connect(
-                company, account_id, "oauth", livemode=token["livemode"]
-            )
+            account = env["ofn.stripe.account"].connect_oauth(company, code)
+        except AccessError as refused:  # the user no longer manages the hub
+            return self._result(None, refused.args[0], ok=False, status=403)
         except UserError as failure:
             return self._result(company, failure.args[0], ok=False)
         return self._result(company, self._status_message(account), ok=True)
@@ -91,7 +70,7 @@ class StripeConnectController(http.Controller):
     def onboarding_return(self, company_id=None, **kwargs):
         company = self._company(company_id)
         try:
-            company._ofn_check_manager()
+            company.ofn_check_stripe_manager()
             account = company.sudo().ofn_stripe_account_id
             if not account:
                 raise UserError(_("%(hub)s has no Stripe account yet.", hub=company.name))
@@ -105,51 +84,6 @@ class StripeConnectController(http.Controller):
         """An expired or used Account Link: make a new one."""
         company = self._company(company_id)
         return request.redirect(f"/ofn/stripe/connect/{company.id}?method=account_link")
-
-    def _account_link_url(self, company):
-        account = company.sudo().ofn_stripe_account_id
-        gateway = request.env["ofn.stripe.gateway"]
-        if account.state == "connected":
-            raise UserError(_("%(hub)s is already connected to Stripe.", hub=company.name))
-        if not account or account.state == "revoked" or account.connection_method != "account_link":
-            account_type = (
-                request.env["ir.config_parameter"]
-                .sudo()
-                .get_param(PARAM_ONBOARDING_ACCOUNT_TYPE, "express")
-            )
-            params: AccountCreateParams = {
-                "type": account_type,
-                "business_profile": {"name": company.name},
-                "metadata": {"odoo_company_id": str(company.id)},
-            }
-            if company.country_id.code:
-                params["country"] = company.country_id.code
-            if company.email:
-                params["email"] = company.email
-            # a new account per attempt (a hub whose earlier account was disconnected gets a
-            # new one); the same attempt sent again gets the same account
-            created = gateway.create_account(
-                params,
-                idempotency_key=gateway.next_attempt_key(
-                    "account", company, "ofn_stripe_account_creations"
-                ),
-            )
-            # Stripe's Account has no livemode: an account made with a live key is live
-            account = request.env["ofn.stripe.connector"].connect(
-                company, created["id"], "account_link", livemode=platform_livemode()
-            )
-        query = url_encode({"company_id": company.id})
-        link = gateway.create_account_link(
-            {
-                "account": account.stripe_account_id,
-                "type": "account_onboarding",
-                "return_url": f"{self._url(ONBOARDING_RETURN)}?{query}",
-                "refresh_url": f"{self._url(ONBOARDING_REFRESH)}?{query}",
-            },
-            # an Account Link expires within minutes: every visit asks for a new one
-            idempotency_key=gateway.next_attempt_key("account-link", account, "onboarding_links"),
-        )
-        return link["url"]
 
     # ------------------------------------------------------------------ helpers
     def _company(self, company_id):

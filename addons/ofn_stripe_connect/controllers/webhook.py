@@ -45,7 +45,7 @@ class StripeWebhookController(http.Controller):
             return _response(400, "invalid signature")
 
         try:
-            record = request.env["ofn.stripe.webhook.processor"].sudo().process(event)
+            record = request.env["ofn.stripe.event"].sudo().process(event)
         except UserError as error:
             request.env.cr.rollback()
             _logger.warning(
@@ -54,7 +54,7 @@ class StripeWebhookController(http.Controller):
                 event["type"],
                 error.args[0],
             )
-            request.env["ofn.stripe.event"].sudo()._record_failure(event, error.args[0])
+            request.env["ofn.stripe.event"].sudo().record_failure(event, error.args[0])
             return _response(500, "processing failed")
         return _response(200, record.state)
 

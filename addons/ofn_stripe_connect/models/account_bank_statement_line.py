@@ -1,6 +1,6 @@
 from odoo import fields, models
 
-from .. import payout_const
+from .. import const
 
 
 class AccountBankStatementLine(models.Model):
@@ -17,7 +17,7 @@ class AccountBankStatementLine(models.Model):
         index="btree_not_null",
     )
     ofn_balance_part = fields.Selection(
-        payout_const.STATEMENT_PARTS, string="Stripe amount", readonly=True
+        const.STATEMENT_PARTS, string="Stripe amount", readonly=True
     )
 
     _sql_constraints = [

@@ -1,12 +1,12 @@
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from odoo import _, api, models
+from odoo.exceptions import AccessError
 from odoo.tools import float_repr
 
 from .. import payout_export_files as files
 from ..payout_export_files import AMOUNT, DATE, INTEGER, Column, Sheet
-
-FORMATS = [("xlsx", "Excel (XLSX)"), ("csv", "CSV")]
 
 
 def money(amount, currency):
@@ -15,9 +15,11 @@ def money(amount, currency):
 
 
 class OfnPayoutExporter(models.AbstractModel):
-    """The accountant's file of a hub's payouts: XLSX with a sheet of payouts and a sheet of the
-    balance transactions they settled (invoice, customer, gross, fees, net; totals per currency),
-    or CSV of those transactions. The transactions' nets add up to the payouts' amounts."""
+    """An adapter that owns no record: the accountant's file of a hub's payouts (XLSX with a
+    sheet of payouts and a sheet of the balance transactions they settled: invoice, customer,
+    gross, fees, net, totals per currency; or CSV of those transactions; the transactions' nets
+    add up to the payouts' amounts), and the platform admins' file of the application fees
+    earned on the hubs' charges, per hub and currency."""
 
     _name = "ofn.payout.exporter"
     _description = "Export Stripe payouts for accountants"
@@ -33,6 +35,22 @@ class OfnPayoutExporter(models.AbstractModel):
         if file_format == "csv":
             return files.write_csv(lines)
         return files.write_xlsx([self._payouts_sheet(payouts), lines])
+
+    @api.model
+    def export_application_fees(self, date_from, date_to, file_format):
+        """The file of the platform's application fees on the charges made from ``date_from``
+        to ``date_to`` (included), across all hubs (from the synced balance transactions).
+
+        :param str file_format: ``xlsx`` or ``csv``
+        :return: the file's content (bytes)
+        :raise AccessError: the user is not a platform administrator
+        """
+        if not (self.env.su or self.env.user.has_group("base.group_system")):
+            raise AccessError(_("Only platform administrators see the application fees."))
+        sheet = self._application_fees_sheet(date_from, date_to)
+        if file_format == "csv":
+            return files.write_csv(sheet)
+        return files.write_xlsx([sheet])
 
     def _payouts_sheet(self, payouts):
         statuses = dict(payouts._fields["status"]._description_selection(self.env))
@@ -74,7 +92,7 @@ class OfnPayoutExporter(models.AbstractModel):
         kinds = dict(
             self.env["ofn.stripe.balance.line"]._fields["kind"]._description_selection(self.env)
         )
-        lines = payouts.balance_line_ids._settled().sorted(
+        lines = payouts.balance_line_ids.filter_settled().sorted(
             lambda line: (line.payout_id.arrival_date, line.payout_id.id, line.created_at, line.id)
         )
         rows = [
@@ -125,3 +143,32 @@ class OfnPayoutExporter(models.AbstractModel):
             decimals={currency.name: currency.decimal_places for currency in currencies},
             total_label=_("Total"),
         )
+
+    def _application_fees_sheet(self, date_from, date_to):
+        groups = (
+            self.env["ofn.stripe.balance.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("kind", "=", "charge"),
+                    ("created_at", ">=", datetime.combine(date_from, time.min)),
+                    ("created_at", "<", datetime.combine(date_to + timedelta(days=1), time.min)),
+                ],
+                groupby=["company_id", "currency_id"],
+                aggregates=["__count", "amount:sum", "application_fee:sum"],
+                order="company_id, currency_id",
+            )
+        )
+        rows = [
+            [company.name, currency.name, count, money(gross, currency), money(fees, currency)]
+            for company, currency, count, gross, fees in groups
+        ]
+        columns = [
+            Column(_("Hub"), width=30),
+            Column(_("Currency"), width=9),
+            Column(_("Charges"), INTEGER, 10),
+            Column(_("Gross charged"), AMOUNT),
+            Column(_("Application fees"), AMOUNT, 16),
+        ]
+        currencies = self.env["res.currency"].union(*(group[1] for group in groups))
+        return self._sheet(_("Application fees"), columns, rows, currencies, currency_column=1)

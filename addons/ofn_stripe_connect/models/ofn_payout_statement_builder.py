@@ -1,7 +1,7 @@
 from odoo import Command, _, api, models
 from odoo.exceptions import AccessError, UserError
 
-from .. import payout_const
+from .. import const
 
 
 class OfnPayoutStatementBuilder(models.AbstractModel):
@@ -166,7 +166,7 @@ class OfnPayoutStatementBuilder(models.AbstractModel):
                 )
             journal = self.env["account.journal"].create(
                 {
-                    "name": payout_const.JOURNAL_NAME,
+                    "name": const.JOURNAL_NAME,
                     "code": self._free_journal_code(company),
                     "type": "bank",
                     "company_id": company.id,
@@ -189,7 +189,7 @@ class OfnPayoutStatementBuilder(models.AbstractModel):
 
     def _free_journal_code(self, company):
         Journal = self.env["account.journal"].with_context(active_test=False)
-        code = payout_const.JOURNAL_CODE
+        code = const.JOURNAL_CODE
         candidates = [code] + [f"{code[:3]}{n}" for n in range(1, 10)]
         for candidate in candidates:
             if not Journal.search_count(

@@ -1,29 +1,38 @@
 from odoo import api, fields, models
 
-from .. import payout_const
+from .. import const
 
 
 class OfnStripeBalanceLine(models.Model):
     """One balance transaction of a hub's Stripe account (a charge, a refund, a fee, a payout...)
     as synced from Stripe, with the payout that settled it and, for customer payments, the Odoo
-    ``payment.transaction`` (and through it the invoices and the customer) it belongs to.
+    ``payment.transaction`` (and through it the invoices and the customer) it belongs to, which
+    the line finds itself (:meth:`match_transactions`).
 
     Amounts are in major units of ``currency_id``: ``amount`` is the gross, ``fee`` what Stripe
     kept (``stripe_fee`` + ``application_fee``), ``net`` = ``amount`` - ``fee``."""
 
     _name = "ofn.stripe.balance.line"
-    _inherit = ["ofn.stripe.account.record"]
     _description = "Stripe balance transaction of a hub"
     _rec_name = "stripe_balance_transaction_id"
     _order = "created_at desc, id desc"
 
+    account_id = fields.Many2one(
+        "ofn.stripe.account",
+        string="Stripe account",
+        required=True,
+        readonly=True,
+        ondelete="cascade",
+        index=True,
+    )
+    company_id = fields.Many2one(related="account_id.company_id", store=True, index=True)
     payout_id = fields.Many2one(
         "ofn.stripe.payout", readonly=True, ondelete="set null", index="btree_not_null"
     )
     stripe_balance_transaction_id = fields.Char(
         string="Balance transaction", required=True, readonly=True, help="The txn_... id."
     )
-    kind = fields.Selection(payout_const.BALANCE_LINE_KINDS, string="Type", readonly=True)
+    kind = fields.Selection(const.BALANCE_LINE_KINDS, string="Type", readonly=True)
     stripe_type = fields.Char(string="Stripe type", readonly=True)
     stripe_source_id = fields.Char(string="Source", readonly=True, help="ch_, re_, po_... id.")
     stripe_charge_id = fields.Char(string="Charge", readonly=True, index="btree_not_null")
@@ -51,7 +60,7 @@ class OfnStripeBalanceLine(models.Model):
         "account.move", string="Invoices", compute="_compute_invoice_ids"
     )
     match_state = fields.Selection(
-        payout_const.MATCH_STATES,
+        const.MATCH_STATES,
         string="Matching",
         compute="_compute_match_state",
         store=True,
@@ -80,11 +89,73 @@ class OfnStripeBalanceLine(models.Model):
         for line in self:
             if line.transaction_id:
                 line.match_state = "matched"
-            elif line.kind in payout_const.MATCHABLE_KINDS:
+            elif line.kind in const.MATCHABLE_KINDS:
                 line.match_state = "unmatched"
             else:
                 line.match_state = "not_applicable"
 
-    def _settled(self):
+    def filter_settled(self):
         """The lines whose money a payout moved: all but the payouts' own transactions."""
         return self.filtered(lambda line: line.kind != "payout")
+
+    # === MATCHING === #
+
+    def match_transactions(self):
+        """Link these lines that have no transaction yet to the Odoo ``payment.transaction``
+        they come from, and through it to the customer (and the invoices, see
+        :attr:`invoice_ids`).
+
+        Odoo's ``payment_stripe`` keeps the PaymentIntent id as a payment's
+        ``provider_reference`` and the refund id as a refund's: a charge is found by its
+        PaymentIntent, a refund by its own id or else by its charge's PaymentIntent (the
+        refunded payment). Only transactions of the hub's own Stripe providers are candidates.
+        Lines without a transaction stay ``unmatched``.
+
+        :return: the lines matched now
+        :raise AccessError: the user may not change the lines (only the platform's sync may)
+        """
+        self.check_access("write")
+        lines = self.sudo().filtered(lambda line: not line.transaction_id)
+        matched = lines.browse()
+        for account in lines.account_id:
+            account_lines = lines.filtered(lambda line, acc=account: line.account_id == acc)
+            found = account_lines._transactions_by_reference(account)
+            for line in account_lines:
+                tx = found.get((line.kind, line.stripe_source_id)) or found.get(
+                    ("charge", line.stripe_payment_intent_id)
+                )
+                if tx:
+                    line.write({"transaction_id": tx.id, "partner_id": tx.partner_id.id})
+                    matched |= line
+        return matched.with_env(self.env)
+
+    def _transactions_by_reference(self, account):
+        """``{(kind, provider_reference): payment.transaction}`` for these lines' payments and
+        refunds on the account's providers (a done transaction wins over others)."""
+        providers = (
+            self.env["payment.provider"]
+            .sudo()
+            .with_context(active_test=False)
+            .search([("ofn_stripe_account_id", "=", account.id)])
+        )
+        intents = {ref for ref in self.mapped("stripe_payment_intent_id") if ref}
+        refunds = set(self.filtered(lambda line: line.kind == "refund").mapped("stripe_source_id"))
+        if not providers or not (intents or refunds):
+            return {}
+        transactions = (
+            self.env["payment.transaction"]
+            .sudo()
+            .search(
+                [
+                    ("provider_id", "in", providers.ids),
+                    ("provider_reference", "in", list(intents | refunds)),
+                    ("operation", "!=", "validation"),
+                ],
+                order="id",
+            )
+        )
+        found = {}
+        for tx in transactions.sorted(lambda tx: tx.state == "done"):
+            kind = "refund" if tx.operation == "refund" else "charge"
+            found[(kind, tx.provider_reference)] = tx
+        return found

@@ -1,20 +1,28 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from datetime import timedelta
 
-from .. import payout_const
+from odoo import api, fields, models
+
+from .. import const
+from ..utils import mail_hub_managers
 
 
 class OfnStripePayout(models.Model):
     """A payout of a hub's Stripe balance to its bank account, as synced from Stripe
-    (ARCHITECTURE.md §2). A read-only mirror: ``ofn.payout.syncer`` writes it, the accountant
-    reads it, ``ofn.payout.statement.builder`` turns it into a bank statement."""
+    (ARCHITECTURE.md §2). A read-only mirror: its account's sync writes it, the accountant
+    reads it, it books itself as a bank statement (through ``ofn.payout.statement.builder``);
+    when it fails or is canceled, the hub's managers are told."""
 
     _name = "ofn.stripe.payout"
-    _inherit = ["ofn.stripe.account.record"]
     _description = "Stripe payout of a hub"
     _rec_name = "stripe_payout_id"
     _order = "arrival_date desc, id desc"
 
+    account_id = fields.Many2one(
+        "ofn.stripe.account", "Stripe account", required=True, readonly=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(
+        related="account_id.company_id", string="Hub", store=True, index=True
+    )
     stripe_payout_id = fields.Char(
         string="Payout", required=True, readonly=True, help="The po_... id on Stripe."
     )
@@ -22,12 +30,14 @@ class OfnStripePayout(models.Model):
     currency_id = fields.Many2one("res.currency", required=True, readonly=True)
     arrival_date = fields.Date(readonly=True, help="When the money is expected at the bank.")
     created_at = fields.Datetime(string="Created on Stripe", readonly=True)
-    status = fields.Selection(payout_const.PAYOUT_STATUSES, readonly=True)
-    method = fields.Selection(payout_const.PAYOUT_METHODS, readonly=True)
+    status = fields.Selection(const.PAYOUT_STATUSES, readonly=True)
+    method = fields.Selection(const.PAYOUT_METHODS, readonly=True)
     destination_last4 = fields.Char(
         string="Bank account", readonly=True, help="Last 4 digits of the receiving account."
     )
     description = fields.Char(readonly=True)
+    failure_code = fields.Char(readonly=True, help="Stripe's code of why the payout failed.")
+    failure_message = fields.Char(string="Why it failed", readonly=True)
     balance_line_ids = fields.One2many(
         "ofn.stripe.balance.line", "payout_id", string="Balance transactions", readonly=True
     )
@@ -63,7 +73,7 @@ class OfnStripePayout(models.Model):
     )
     def _compute_totals(self):
         for payout in self:
-            settled = payout.balance_line_ids._settled()
+            settled = payout.balance_line_ids.filter_settled()
             payout.line_count = len(settled)
             payout.unmatched_count = len(
                 settled.filtered(lambda line: line.match_state == "unmatched")
@@ -75,6 +85,33 @@ class OfnStripePayout(models.Model):
                 payout.net_total, payout.amount
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        payouts = super().create(vals_list)
+        recent = fields.Datetime.now() - timedelta(days=const.PAYOUT_FAILURE_NOTICE_DAYS)
+        payouts.filtered(
+            lambda payout: (
+                payout.status in const.PAYOUT_FAILED_STATUSES
+                and (payout.created_at or recent) >= recent
+            )
+        )._tell_managers_failed()
+        return payouts
+
+    def write(self, vals):
+        failing = self.browse()
+        if vals.get("status") in const.PAYOUT_FAILED_STATUSES:
+            failing = self.filtered(lambda payout: payout.status != vals["status"])
+        result = super().write(vals)
+        failing._tell_managers_failed()
+        return result
+
+    def _tell_managers_failed(self):
+        """The money of these payouts did not reach the hub's bank: its managers are e-mailed
+        what, when, why and what to do."""
+        template = self.env.ref("ofn_stripe_connect.mail_template_payout_failed")
+        for payout in self:
+            mail_hub_managers(template, payout)
+
     def action_create_statement(self):
         """Button: book the payouts as bank statements of the hub's Stripe journal."""
         self.env["ofn.payout.statement.builder"].build(self)
@@ -83,35 +120,4 @@ class OfnStripePayout(models.Model):
     @api.model
     def action_sync_current_hubs(self):
         """List button: sync the payouts of the hubs selected in the company switcher."""
-        return self._sync_hubs(self.env.companies)
-
-    @api.model
-    def _sync_hubs(self, companies):
-        """Sync the payouts of ``companies`` from Stripe, then book those ready as statements."""
-        accounts = (
-            self.env["ofn.stripe.account"]
-            .sudo()
-            .search([("company_id", "in", companies.ids), ("state", "=", "connected")])
-        )
-        if not accounts:
-            raise UserError(
-                _(
-                    "No hub among %(hubs)s is connected to Stripe.",
-                    hubs=", ".join(companies.mapped("name")),
-                )
-            )
-        for account in accounts:
-            self.env["ofn.payout.syncer"].sync(account)
-            self.env["ofn.payout.statement.builder"].build(account._ofn_payouts_to_book())
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "success",
-                "message": _(
-                    "Payouts synced from Stripe: %(hubs)s.",
-                    hubs=", ".join(accounts.company_id.mapped("name")),
-                ),
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return self.env.companies.action_ofn_sync_payouts()

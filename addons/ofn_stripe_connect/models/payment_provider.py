@@ -34,13 +34,15 @@ class PaymentProvider(models.Model):
     )
 
     # ------------------------------------------------------------------ what is ours
-    def _ofn_uses_platform_keys(self):
+    def ofn_uses_platform_keys(self):
+        """Whether the provider is a hub's or the platform's: it acts with the platform's keys
+        from the environment, never with its own fields."""
         self.ensure_one()
         return self.code == "stripe" and bool(
             self.ofn_stripe_account_id or self.ofn_is_platform_provider
         )
 
-    def _ofn_stripe_account_header(self):
+    def ofn_stripe_account_header(self):
         """The ``acct_`` id every request of this provider acts on (``None``: the platform)."""
         self.ensure_one()
         return self.sudo().ofn_stripe_account_id.stripe_account_id or None
@@ -76,39 +78,20 @@ class PaymentProvider(models.Model):
     def _check_required_if_provider(self):
         """The keys of hub and platform providers come from the environment, never from fields."""
         return super(
-            PaymentProvider, self.filtered(lambda p: not p._ofn_uses_platform_keys())
+            PaymentProvider, self.filtered(lambda p: not p.ofn_uses_platform_keys())
         )._check_required_if_provider()
 
-    # ------------------------------------------------------------------ following the account
-    def _ofn_follow_account_status(self, enable=False):
-        """Disable the provider when its account cannot take payments; with ``enable``, enable and
-        publish it when it can (at connection, or when onboarding completes)."""
-        for provider in self.sudo():
-            account = provider.ofn_stripe_account_id
-            can_charge = account.state == "connected" and account.charges_enabled
-            if not can_charge and provider.state != "disabled":
-                provider.state = "disabled"
-            elif can_charge and enable and self.env["res.config.settings"]._ofn_connect_enabled():
-                provider.write({"state": "enabled", "is_published": True})
-                provider._ofn_ensure_payment_method_line()
-
-    def _ofn_ensure_payment_method_line(self):
-        """account_payment books a provider's payments through its journal's payment method
-        line, which it makes the first time the provider's journal is computed: two first
-        payments at once would make two, and no payment could be booked. It is made here, once:
-        at connection, and before any charge of a hub whose chart of accounts came later. The
-        provider's row is updated first, so that a concurrent transaction doing the same
-        collides (and is replayed) instead of making a second line."""
-        lines = self.env["account.payment.method.line"].sudo()
-        for provider in self.sudo():
-            if lines.search_count([("payment_provider_id", "=", provider.id)], limit=1):
-                continue
+    # ------------------------------------------------------------------ account_payment hooks
+    def _ensure_payment_method_line(self, allow_create=True):
+        """Override of `account_payment` to make a hub provider's payment method line once,
+        even when two first payments compute the provider's journal at once (no payment could
+        be booked with two): the provider's row is updated first, so that a concurrent
+        transaction doing the same waits, then collides and is replayed, and finds the line."""
+        if self.id and self.sudo().ofn_stripe_account_id:
             self.env.cr.execute(
-                "UPDATE payment_provider SET write_date = write_date WHERE id = %s", [provider.id]
+                "UPDATE payment_provider SET write_date = write_date WHERE id = %s", [self.id]
             )
-            provider.invalidate_recordset(["journal_id"])
-            _journal = provider.journal_id  # its computation makes the line
-            lines.flush_model()
+        return super()._ensure_payment_method_line(allow_create=allow_create)
 
     # ------------------------------------------------------------------ payment_stripe hooks
     def _stripe_has_connected_account(self):
@@ -124,7 +107,7 @@ class PaymentProvider(models.Model):
 
     def _get_stripe_extra_request_headers(self):
         headers = super()._get_stripe_extra_request_headers()
-        account = self.code == "stripe" and self._ofn_stripe_account_header()
+        account = self.code == "stripe" and self.ofn_stripe_account_header()
         if account:
             headers["Stripe-Account"] = account
         return headers
@@ -135,9 +118,9 @@ class PaymentProvider(models.Model):
         """Route the requests of hub and platform providers through the gateway: the platform key,
         ``OFN_STRIPE_API_BASE``, the ``Stripe-Account`` header, and payment_stripe's own API
         version (its code reads responses in that version's shape). Same contract as the
-        original: 4xx errors raise a ``ValidationError``, or are returned as they are when
-        ``offline``."""
-        if not self._ofn_uses_platform_keys():
+        original: 4xx errors raise a ``ValidationError`` (a ``StripeGatewayError``, whose ``kind``
+        says what happened), or are returned as they are when ``offline``."""
+        if not self.ofn_uses_platform_keys():
             return super()._stripe_make_request(
                 endpoint,
                 payload=payload,
@@ -155,7 +138,7 @@ class PaymentProvider(models.Model):
                 path,
                 nest_form_params(payload or {}),
                 api_version=stripe_const.API_VERSION,
-                account=self._ofn_stripe_account_header(),
+                account=self.ofn_stripe_account_header(),
                 idempotency_key=idempotency_key,
             )
         except StripeNotConfigured as error:
@@ -170,7 +153,7 @@ class PaymentProvider(models.Model):
             ):
                 return error.json_body
             _logger.info("Stripe refused %s %s: %s", method, path, error.code)
-            raise ValidationError(_("Stripe: %(reason)s", reason=error.args[0])) from error
+            raise error.copy_with(_("Stripe: %(reason)s", reason=error.reason)) from error
 
     def _ofn_idempotency_key(self, endpoint, payload):
         """payment_stripe sends no idempotency key for its online POSTs: the transaction making
@@ -186,7 +169,7 @@ class PaymentProvider(models.Model):
             purpose, record_id, attempt = named
             return gateway.idempotency_key(f"{purpose}-{endpoint}", record_id, attempt)
         content = json.dumps(
-            [endpoint, self._ofn_stripe_account_header(), payload or {}],
+            [endpoint, self.ofn_stripe_account_header(), payload or {}],
             sort_keys=True,
             default=str,
         )
@@ -196,7 +179,7 @@ class PaymentProvider(models.Model):
     def _stripe_get_inline_form_values(self, *args, **kwargs):
         """Stripe.js on a hub's checkout acts on the hub's account (``stripeAccount``)."""
         values = super()._stripe_get_inline_form_values(*args, **kwargs)
-        account = self._ofn_stripe_account_header()
+        account = self.ofn_stripe_account_header()
         if not account:
             return values
         values = json.loads(values)
@@ -208,6 +191,6 @@ class PaymentProvider(models.Model):
     def _get_compatible_providers(self, *args, **kwargs):
         """With Stripe Connect off for the instance, no hub provider is offered at checkout."""
         providers = super()._get_compatible_providers(*args, **kwargs)
-        if not self.env["res.config.settings"]._ofn_connect_enabled():
+        if not self.env["res.config.settings"].ofn_is_connect_enabled():
             providers = providers.filtered(lambda p: not p.ofn_stripe_account_id)
         return providers

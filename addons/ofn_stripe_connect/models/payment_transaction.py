@@ -62,20 +62,38 @@ class PaymentTransaction(models.Model):
         payload = super()._stripe_prepare_payment_intent_payload()
         account = self.provider_id.sudo().ofn_stripe_account_id
         if account:
-            fee = account._application_fee_minor(self.amount, self.currency_id)
+            fee = account.application_fee_minor(self.amount, self.currency_id)
             if fee:
                 payload["application_fee_amount"] = fee
         return payload
 
     # === A PAYMENT WHOSE ANSWER WAS LOST === #
 
+    def ofn_settle_with_stripe_intent(self):
+        """Settle this token payment, whose answer never came back, with its PaymentIntent on its
+        hub's Stripe account, once Stripe no longer keeps its key's answer (24 hours): found,
+        the intent is processed as payment_stripe processes the answer of its payment request;
+        not found, Stripe has none and the payment charged nothing.
+
+        :return: whether Stripe has the PaymentIntent (and the transaction follows it)
+        :raise AccessError: the user may not change the transaction
+        :raise StripeGatewayError: Stripe could not be asked
+        """
+        self.ensure_one()
+        self.check_access("write")
+        intent = self._ofn_find_stripe_intent()
+        if intent is None:
+            return False
+        notification_data = {"reference": self.reference}
+        StripeController._include_payment_intent_in_notification_data(intent, notification_data)
+        self._handle_notification_data("stripe", notification_data)
+        return True
+
     def _ofn_find_stripe_intent(self):
         """This token payment's PaymentIntent on its hub's Stripe account, as payment_stripe
-        reads one, or None when Stripe has none: how a payment whose answer never came back is
-        settled once Stripe no longer keeps its key's answer (24 hours). payment_stripe
-        describes the intent by the transaction's reference; the card's customer narrows the
-        search to their few intents (a list, not Stripe's search: a list is up to date)."""
-        self.ensure_one()
+        reads one, or None when Stripe has none. payment_stripe describes the intent by the
+        transaction's reference; the card's customer narrows the search to their few intents (a
+        list, not Stripe's search: a list is up to date)."""
         payload = {
             "customer": self.token_id.provider_ref,
             "limit": 100,
@@ -92,10 +110,3 @@ class PaymentTransaction(models.Model):
             if not page.get("has_more") or not intents:
                 return None
             payload["starting_after"] = intents[-1]["id"]
-
-    def _ofn_settle_with_intent(self, intent):
-        """The PaymentIntent found for this transaction is its answer, processed as
-        payment_stripe processes the answer of its payment request."""
-        notification_data = {"reference": self.reference}
-        StripeController._include_payment_intent_in_notification_data(intent, notification_data)
-        self._handle_notification_data("stripe", notification_data)

@@ -6,7 +6,8 @@ from ..platform_settings import get_setting
 
 
 class ResCompany(models.Model):
-    """The hub side of Stripe Connect: the "Stripe" tab of the company form."""
+    """The hub side of Stripe Connect: the "Stripe" tab of the company form, and where its
+    payouts' fees are booked."""
 
     _inherit = "res.company"
 
@@ -34,6 +35,14 @@ class ResCompany(models.Model):
     ofn_stripe_requirements_due = fields.Text(
         string="Still needed by Stripe", compute="_compute_ofn_stripe_account_id"
     )
+    ofn_stripe_fee_account_id = fields.Many2one(
+        "account.account",
+        string="Stripe fees account",
+        check_company=True,
+        domain="[('account_type', 'in', ('expense', 'expense_direct_cost'))]",
+        help="Expense account of the Stripe fees and platform application fees kept from each "
+        "payment, booked when a payout becomes a bank statement.",
+    )
     ofn_connect_enabled = fields.Boolean(compute="_compute_ofn_connect_flags")
     ofn_oauth_available = fields.Boolean(compute="_compute_ofn_connect_flags")
     ofn_can_manage_stripe = fields.Boolean(compute="_compute_ofn_connect_flags")
@@ -50,16 +59,16 @@ class ResCompany(models.Model):
             company.ofn_stripe_requirements_due = account.requirements_due
 
     def _compute_ofn_connect_flags(self):
-        enabled = self.env["res.config.settings"]._ofn_connect_enabled()
+        enabled = self.env["res.config.settings"].ofn_is_connect_enabled()
         oauth = bool(get_setting("OFN_STRIPE_CLIENT_ID"))
         for company in self:
             company.ofn_connect_enabled = enabled
             company.ofn_oauth_available = oauth
-            company.ofn_can_manage_stripe = company._ofn_user_manages()
+            company.ofn_can_manage_stripe = company.ofn_user_manages_stripe()
 
-    def _ofn_managers(self):
+    def ofn_managers(self):
         """The hub's managers: the internal users of the hub manager group who belong to it
-        (those told about its Stripe connection and its standing orders)."""
+        (those told about its Stripe connection, its payouts and its standing orders)."""
         self.ensure_one()
         return (
             self.env.ref("ofn_stripe_connect.group_ofn_hub_manager")
@@ -68,29 +77,34 @@ class ResCompany(models.Model):
         )
 
     # ------------------------------------------------------------------ who may connect
-    def _ofn_user_manages(self, user=None):
+    def ofn_user_manages_stripe(self):
         """Platform admins, and the hub's managers (members of the company), manage its Stripe."""
         self.ensure_one()
-        user = user or self.env.user
+        user = self.env.user
         if user.has_group("base.group_system"):
             return True
         return user.has_group("ofn_stripe_connect.group_ofn_hub_manager") and self in (
             user.company_ids
         )
 
-    def _ofn_check_manager(self):
+    def ofn_check_stripe_manager(self):
+        """Raise unless the current user may change the hub's Stripe connection now.
+
+        :raise AccessError: the user does not manage the hub
+        :raise UserError: Stripe Connect is switched off on the platform
+        """
         self.ensure_one()
-        if not self._ofn_user_manages():
+        if not self.ofn_user_manages_stripe():
             raise AccessError(
                 _("Only %(hub)s's managers can change its Stripe connection.", hub=self.name)
             )
-        if not self.env["res.config.settings"]._ofn_connect_enabled():
+        if not self.env["res.config.settings"].ofn_is_connect_enabled():
             raise UserError(_("Stripe Connect is switched off on this platform."))
 
     # ------------------------------------------------------------------ buttons
     def action_ofn_stripe_connect(self):
         """Open the confirmation step before leaving for Stripe."""
-        self._ofn_check_manager()
+        self.ofn_check_stripe_manager()
         if self.sudo().ofn_stripe_account_id.state in ("connected", "onboarding"):
             raise UserError(_("%(hub)s is already connected to a Stripe account.", hub=self.name))
         return {
@@ -103,20 +117,37 @@ class ResCompany(models.Model):
         }
 
     def action_ofn_stripe_refresh(self):
-        self._ofn_check_manager()
+        self.ofn_check_stripe_manager()
         self.sudo().ofn_stripe_account_id.action_refresh_status()
         return True
 
     def action_ofn_stripe_disconnect(self):
-        self._ofn_check_manager()
-        self.env["ofn.stripe.disconnector"].disconnect(self.sudo().ofn_stripe_account_id)
-        return True
+        self.ofn_check_stripe_manager()
+        return self.sudo().ofn_stripe_account_id.action_disconnect()
 
     def action_ofn_stripe_continue_onboarding(self):
         """Back to Stripe's onboarding for an account created with Account Links."""
-        self._ofn_check_manager()
+        self.ofn_check_stripe_manager()
         return {
             "type": "ir.actions.act_url",
             "url": f"/ofn/stripe/connect/{self.id}?method=account_link",
             "target": "self",
         }
+
+    # ------------------------------------------------------------------ payouts
+    def action_ofn_sync_payouts(self):
+        """Button on the hub (and, for the hubs of the company switcher, on the payouts list):
+        sync their payouts from Stripe and book those ready."""
+        accounts = (
+            self.env["ofn.stripe.account"]
+            .sudo()
+            .search([("company_id", "in", self.ids), ("state", "=", "connected")])
+        )
+        if not accounts:
+            raise UserError(
+                _(
+                    "No hub among %(hubs)s is connected to Stripe.",
+                    hubs=", ".join(self.mapped("name")),
+                )
+            )
+        return accounts.with_env(self.env).action_sync_payouts()

@@ -4,8 +4,6 @@ from .. import const
 from ..exceptions import StripeGatewayError, StripeNotConfigured
 from ..platform_settings import get_setting, platform_livemode, settings_status
 
-PARAM_PLATFORM_ACCOUNT = "ofn_stripe_connect.platform_account"
-
 
 class ResConfigSettings(models.TransientModel):
     """The platform's Stripe panel (system administrators): which settings are present (never
@@ -41,11 +39,11 @@ class ResConfigSettings(models.TransientModel):
             settings.ofn_has_webhook_secret = status["OFN_STRIPE_WEBHOOK_SECRET"]["present"]
             settings.ofn_stripe_mode = mode if key else _("Not configured")
             settings.ofn_platform_account = (
-                self.env["ir.config_parameter"].sudo().get_param(PARAM_PLATFORM_ACCOUNT)
+                self.env["ir.config_parameter"].sudo().get_param(const.PARAM_PLATFORM_ACCOUNT)
             )
 
     @api.model
-    def _ofn_connect_enabled(self):
+    def ofn_is_connect_enabled(self):
         """Stripe Connect is on for the instance: switched on, and the platform key is present."""
         switched_on = self.env["ir.config_parameter"].sudo().get_param(const.PARAM_CONNECT_ENABLED)
         return bool(switched_on) and bool(get_setting("OFN_STRIPE_SECRET_KEY"))
@@ -64,7 +62,7 @@ class ResConfigSettings(models.TransientModel):
             or ""
         )
         label = f"{name} ({account['id']})" if name else account["id"]
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_PLATFORM_ACCOUNT, label)
+        self.env["ir.config_parameter"].sudo().set_param(const.PARAM_PLATFORM_ACCOUNT, label)
         mode = _("live") if platform_livemode() else _("test")
         return _notification(
             _("Stripe connection works"),

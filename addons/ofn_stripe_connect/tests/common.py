@@ -118,16 +118,13 @@ class OfnStripeCommon(OfnInvoicingCommon):
     def _connect_hub(cls, hub):
         """Connect ``hub`` to a new Standard account approved on the sandbox's OAuth page (as
         the platform admin); returns its ``ofn.stripe.account``."""
-        env = hub.env
-        state = env["ofn.stripe.oauth.state"]._issue(hub)
-        gateway = env["ofn.stripe.gateway"]
-        authorize = gateway.oauth_authorize_url("http://127.0.0.1/callback", state)
+        Account = hub.env["ofn.stripe.account"]
+        authorize = Account.oauth_authorize_url(hub, "http://127.0.0.1/callback")
         approved = requests.post(
             authorize, data={"decision": "approve"}, allow_redirects=False, timeout=10
         )
         code = parse_qs(urlsplit(approved.headers["Location"]).query)["code"][0]
-        account_id = gateway.oauth_token(code)["stripe_user_id"]
-        return env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+        return Account.connect_oauth(hub, code)
 
     def _payment_link(self, hub, partner, amount, currency):
         """Odoo's payment page (/payment/pay) for ``amount`` to ``hub``, as a payment link gives

@@ -25,9 +25,31 @@ class TestDisconnect(OfnStripeCase):
         with self.assertRaises(stripe.PermissionError):
             self._sandbox_client(account.stripe_account_id).v1.accounts.retrieve_current()
 
+    def test_the_chatter_says_who_connected_and_disconnected(self):
+        """The account's chatter: who connected it (the platform admin here), who disconnected
+        it (the hub's manager), and what changed."""
+        account = self._connect_hub(self.hub)
+        self.env.cr.flush()  # the tracking messages are made before the commit
+        self.env.invalidate_all()
+        connected = account.message_ids
+        self.assertEqual(len(connected), 1, "made in this transaction: one creation message")
+        self.assertEqual(connected.author_id, self.env.user.partner_id)
+
+        self.hub.with_user(self.manager).action_ofn_stripe_disconnect()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+        disconnected = account.message_ids.filtered("tracking_value_ids") - connected
+        self.assertEqual(len(disconnected), 1)
+        self.assertEqual(disconnected.author_id, self.manager.partner_id)
+        changed = disconnected.tracking_value_ids.field_id.mapped("name")
+        self.assertIn("state", changed)
+        self.assertIn("charges_enabled", changed)
+        # the hub's manager reads the account's history on its form
+        self.assertTrue(account.with_user(self.manager).message_ids)
+
     def test_shared_account_is_only_unlinked(self):
         account = self._connect_hub(self.hub)
-        shared = self.env["ofn.stripe.connector"].connect(
+        shared = self.env["ofn.stripe.account"]._connect(
             self.other_hub, account.stripe_account_id, "oauth"
         )
         self.hub.with_user(self.manager).action_ofn_stripe_disconnect()

@@ -111,7 +111,7 @@ class TestHubPayment(OfnStripeCase):
             self.assertFalse(intents.data)
 
     def test_provider_cannot_be_enabled_without_a_chargeable_account(self):
-        self.account_b.sudo()._mark_revoked("test")
+        self.account_b.sudo().mark_revoked("test")
         self.assertEqual(self.account_b.provider_id.state, "disabled")
         with self.assertRaises(ValidationError):
             self.account_b.provider_id.state = "enabled"
@@ -134,12 +134,12 @@ class TestHubPayment(OfnStripeCase):
     def test_application_fee_percent_and_fixed_in_minor_units(self):
         account = self.account_b
         account.write({"application_fee_percent": 1.5, "application_fee_fixed": 0.25})
-        self.assertEqual(account._application_fee_minor(20.0, self.eur), 55)  # 0.30 + 0.25
+        self.assertEqual(account.application_fee_minor(20.0, self.eur), 55)  # 0.30 + 0.25
         self.assertEqual(
-            account._application_fee_minor(0.10, self.eur), 10, "never above the charge"
+            account.application_fee_minor(0.10, self.eur), 10, "never above the charge"
         )
         jpy = self.env.ref("base.JPY")
         account.application_fee_fixed = 0
-        self.assertEqual(account._application_fee_minor(1000, jpy), 15, "JPY has no minor unit")
+        self.assertEqual(account.application_fee_minor(1000, jpy), 15, "JPY has no minor unit")
         account.write({"application_fee_percent": 0, "application_fee_fixed": 0})
-        self.assertEqual(account._application_fee_minor(20.0, self.eur), 0)
+        self.assertEqual(account.application_fee_minor(20.0, self.eur), 0)

@@ -64,6 +64,7 @@ class TestOauthConnect(OfnStripeHttpCase):
         self.assertEqual(account.state, "connected")
         self.assertEqual(account.connection_method, "oauth")
         self.assertEqual(account.connected_by_id, self.manager)
+        self.assertEqual(account.message_ids.author_id, self.manager.partner_id, "the chatter")
         self.assertEqual(account.provider_id.state, "enabled")
         # the platform can act for the account it was given
         fetched = self._sandbox_client(account.stripe_account_id).v1.accounts.retrieve_current()
@@ -99,7 +100,7 @@ class TestOauthConnect(OfnStripeHttpCase):
         authorize = self._start("riverside_manager")
         query = self._decide(authorize)
         later = time.time() + 16 * 60
-        with patch("odoo.addons.ofn_stripe_connect.models.ofn_stripe_oauth_state.time") as clock:
+        with patch("odoo.addons.ofn_stripe_connect.models.ofn_stripe_oauth_nonce.time") as clock:
             clock.time.return_value = later
             self._assert_refused(self._callback(query), "expired")
 

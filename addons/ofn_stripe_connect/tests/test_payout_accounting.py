@@ -14,7 +14,7 @@ class TestPayoutAccounting(OfnPayoutCase):
         super().setUpClass()
         cls.hub, cls.accountant, cls.account = cls._setup_hub_books("Riverside", "rs_acc")
         cls._month_of_sales(cls.account)
-        cls.env["ofn.payout.syncer"].sync(cls.account)
+        cls.account.sync_payouts()
         cls.payout = cls.account.payout_ids
         cls.builder = cls.env["ofn.payout.statement.builder"]
 
@@ -58,7 +58,7 @@ class TestPayoutAccounting(OfnPayoutCase):
 
     def test_fees_land_on_the_fee_account(self):
         statement = self._book()
-        settled = self.payout.balance_line_ids._settled()
+        settled = self.payout.balance_line_ids.filter_settled()
         fee_account = self.hub.ofn_stripe_fee_account_id
         fee_lines = statement.line_ids.move_id.line_ids.filtered(
             lambda aml: aml.account_id == fee_account
@@ -84,8 +84,8 @@ class TestPayoutAccounting(OfnPayoutCase):
         statement = self._book()
         moves = self.env["account.move"].search_count([("company_id", "=", self.hub.id)])
         self.assertFalse(self._book(), "the payout keeps its statement")
-        self.env["ofn.payout.syncer"].sync(self.account)
-        self.assertFalse(self.builder.build(self.account._ofn_payouts_to_book()))
+        self.account.sync_payouts()
+        self.assertFalse(self.builder.build(self.account._payouts_to_book()))
         self.assertEqual(
             self.env["account.move"].search_count([("company_id", "=", self.hub.id)]), moves
         )
@@ -94,7 +94,7 @@ class TestPayoutAccounting(OfnPayoutCase):
     def test_payout_is_booked_only_once_set_up(self):
         fee_account = self.hub.ofn_stripe_fee_account_id
         self.hub.ofn_stripe_fee_account_id = False
-        self.assertFalse(self.account._ofn_payouts_to_book(), "the cron waits for the fee account")
+        self.assertFalse(self.account._payouts_to_book(), "the cron waits for the fee account")
         with self.assertRaisesRegex(UserError, "fees account"):
             self._book()
         self.hub.ofn_stripe_fee_account_id = fee_account

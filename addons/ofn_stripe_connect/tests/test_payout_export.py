@@ -21,7 +21,7 @@ class TestPayoutExport(OfnPayoutCase):
         super().setUpClass()
         cls.hub, cls.accountant, cls.account = cls._setup_hub_books("Hilltop", "ht_acc")
         cls._month_of_sales(cls.account)
-        cls.env["ofn.payout.syncer"].sync(cls.account)
+        cls.account.sync_payouts()
         cls.payout = cls.account.payout_ids
         cls.today = cls.payout.arrival_date
         cls.Wizard = cls.env["ofn.payout.export.wizard"]
@@ -87,7 +87,7 @@ class TestPayoutExport(OfnPayoutCase):
         for row in rows:
             self.assertEqual(row["Currency"], "EUR")
             self.assertRegex(row["Net"], r"^-?\d+\.\d{2}$")
-        settled = self.payout.balance_line_ids._settled()
+        settled = self.payout.balance_line_ids.filter_settled()
         self.assertEqual(
             {date.fromisoformat(row["Date"]) for row in rows},
             {line.created_at.date() for line in settled},

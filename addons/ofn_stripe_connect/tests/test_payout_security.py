@@ -19,7 +19,7 @@ class TestPayoutSecurity(OfnPayoutCase):
         for account in (cls.account_a, cls.account_b):
             cls._charge(account, 30.0, application_fee=1.0)
             cls._pay_out(account)
-            cls.env["ofn.payout.syncer"].sync(account)
+            account.sync_payouts()
         cls.payout_a, cls.payout_b = cls.account_a.payout_ids, cls.account_b.payout_ids
 
     def test_accountant_sees_only_own_hub(self):
@@ -55,7 +55,7 @@ class TestPayoutSecurity(OfnPayoutCase):
 
     def test_accountant_cannot_act_for_another_hub(self):
         with self.assertRaises(AccessError):
-            self.env["ofn.payout.syncer"].with_user(self.accountant_b).sync(self.account_a)
+            self.account_a.with_user(self.accountant_b).sync_payouts()
         with self.assertRaises(AccessError):
             self.env["ofn.payout.statement.builder"].with_user(self.accountant_b).build(
                 self.payout_a
@@ -90,7 +90,7 @@ class TestPayoutSecurity(OfnPayoutCase):
                 {"company_id": self.hub_a.id}
             )
         with self.assertRaises(AccessError):
-            self.env["ofn.payout.syncer"].with_user(manager).sync(self.account_a)
+            self.account_a.with_user(manager).sync_payouts()
 
     def test_menus_by_role(self):
         Menu = self.env["ir.ui.menu"]

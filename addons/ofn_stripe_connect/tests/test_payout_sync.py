@@ -1,10 +1,12 @@
 from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import format_date
 
+from .. import const
 from ..exceptions import StripeGatewayError
-from ..models import ofn_payout_syncer
 from ..models.ofn_stripe_gateway import OfnStripeGateway
+from .common import new_hub_manager
 from .payout_common import OfnPayoutCase
 
 
@@ -18,7 +20,6 @@ class TestPayoutSync(OfnPayoutCase):
         super().setUpClass()
         cls.hub, cls.accountant, cls.account = cls._setup_hub_books("Green Valley", "gv_acc")
         cls._month_of_sales(cls.account)
-        cls.syncer = cls.env["ofn.payout.syncer"]
 
     def _payout(self):
         return self.env["ofn.stripe.payout"].search([("account_id", "=", self.account.id)])
@@ -27,7 +28,7 @@ class TestPayoutSync(OfnPayoutCase):
         return self.env["ofn.stripe.balance.line"].search([("account_id", "=", self.account.id)])
 
     def test_payout_and_its_transactions_add_up(self):
-        created = self.syncer.with_user(self.accountant).sync(self.account)
+        created = self.account.with_user(self.accountant).sync_payouts()
 
         payout = self._payout()
         self.assertEqual(payout.stripe_payout_id, self.stripe_payout.id)
@@ -38,7 +39,7 @@ class TestPayoutSync(OfnPayoutCase):
         self.assertAlmostEqual(payout.amount, self.stripe_payout.amount / 100)
         self.assertTrue(payout.arrival_date and payout.lines_synced)
 
-        settled = payout.balance_line_ids._settled()
+        settled = payout.balance_line_ids.filter_settled()
         self.assertEqual(sorted(settled.mapped("kind")), ["charge", "charge", "charge", "refund"])
         self.assertAlmostEqual(sum(settled.mapped("net")), payout.amount, places=2)
         self.assertTrue(payout.is_balanced)
@@ -67,18 +68,18 @@ class TestPayoutSync(OfnPayoutCase):
         self.assertEqual(created, {"lines": len(lines), "payouts": 1})
 
     def test_second_sync_adds_nothing(self):
-        self.syncer.sync(self.account)
+        self.account.sync_payouts()
         lines, payout = self._lines(), self._payout()
-        self.assertEqual(self.syncer.sync(self.account), {"lines": 0, "payouts": 0})
+        self.assertEqual(self.account.sync_payouts(), {"lines": 0, "payouts": 0})
         self.assertEqual(self._lines(), lines)
         self.assertEqual(self._payout(), payout)
         self.assertTrue(self.account.ofn_balance_synced_until)
 
     def test_next_sync_brings_only_what_is_new(self):
-        self.syncer.sync(self.account)
+        self.account.sync_payouts()
         known = self._lines()
         intent = self._charge(self.account, 12.0)
-        self.assertEqual(self.syncer.sync(self.account), {"lines": 1, "payouts": 0})
+        self.assertEqual(self.account.sync_payouts(), {"lines": 1, "payouts": 0})
         new = self._lines() - known
         self.assertEqual(new.stripe_payment_intent_id, intent.id)
 
@@ -94,12 +95,12 @@ class TestPayoutSync(OfnPayoutCase):
             return real_list(gateway, params, **kwargs)
 
         with (
-            patch.object(ofn_payout_syncer, "PAGE_SIZE", 2),
+            patch.object(const, "STRIPE_PAGE_SIZE", 2),
             patch.object(OfnStripeGateway, "list_balance_transactions", failing_second_page),
         ):
             # not self.assertRaises, which would roll the pages stored before the error back
             try:
-                self.syncer.sync(self.account)
+                self.account.sync_payouts()
                 self.fail("the third page fails")
             except StripeGatewayError as error:
                 self.assertEqual(error.http_status, 503)
@@ -107,8 +108,8 @@ class TestPayoutSync(OfnPayoutCase):
         self.assertEqual(len(partial), 4, "two pages were stored before the error")
         self.assertFalse(self.account.ofn_balance_synced_until, "the starting point stays")
 
-        with patch.object(ofn_payout_syncer, "PAGE_SIZE", 2):
-            self.syncer.sync(self.account)
+        with patch.object(const, "STRIPE_PAGE_SIZE", 2):
+            self.account.sync_payouts()
         lines = self._lines()
         self.assertLessEqual(partial, lines)
         self.assertEqual(
@@ -118,10 +119,12 @@ class TestPayoutSync(OfnPayoutCase):
         )
         payout = self._payout()
         self.assertTrue(payout.is_balanced)
-        self.assertAlmostEqual(sum(payout.balance_line_ids._settled().mapped("net")), payout.amount)
+        self.assertAlmostEqual(
+            sum(payout.balance_line_ids.filter_settled().mapped("net")), payout.amount
+        )
 
     def test_lines_matched_with_transactions_and_invoices(self):
-        self.syncer.sync(self.account)
+        self.account.sync_payouts()
         lines = self._lines()
 
         def line_of(intent_id, kind="charge"):
@@ -152,7 +155,7 @@ class TestPayoutSync(OfnPayoutCase):
         self.assertEqual(self._payout().unmatched_count, 1)
 
     def test_transaction_recorded_later_is_matched_at_next_sync(self):
-        self.syncer.sync(self.account)
+        self.account.sync_payouts()
         line = self._lines().filtered(
             lambda line: line.stripe_payment_intent_id == self.unmatched_intent.id
         )
@@ -168,7 +171,7 @@ class TestPayoutSync(OfnPayoutCase):
                 "provider_reference": self.unmatched_intent.id,
             }
         )
-        self.syncer.sync(self.account)
+        self.account.sync_payouts()
         self.assertEqual(line.transaction_id, tx)
         self.assertEqual(line.match_state, "matched")
 
@@ -176,3 +179,44 @@ class TestPayoutSync(OfnPayoutCase):
         self.env.ref("ofn_stripe_connect.ir_cron_ofn_sync_payouts").method_direct_trigger()
         self.assertTrue(self._payout().lines_synced)
         self.assertTrue(self._payout().statement_id, "the hub's fee account is set: booked")
+
+    def test_a_failed_payout_is_told_to_the_hubs_managers(self):
+        """A payout Stripe could not pay to the bank: the hub's managers get an e-mail (a
+        template, queued by the mail queue) with the amount, the date, the reason and what to
+        do; once."""
+        manager = new_hub_manager(self.env, "gv_payout_manager", self.hub)
+        self.account.sync_payouts()
+        payout = self._payout()
+        payout.status = "in_transit"  # not final: the next sync asks Stripe again
+        real_retrieve = OfnStripeGateway.retrieve_payout
+
+        def failed(gateway, payout_id, params, **kwargs):
+            data = real_retrieve(gateway, payout_id, params, **kwargs)
+            closed = "The bank account has been closed."
+            return {
+                **data,
+                "status": "failed",
+                "failure_code": "account_closed",
+                "failure_message": closed,
+            }
+
+        with patch.object(OfnStripeGateway, "retrieve_payout", failed):
+            self.account.sync_payouts()
+            self.account.sync_payouts()  # told once
+
+        self.assertEqual((payout.status, payout.failure_code), ("failed", "account_closed"))
+        mail = self.env["mail.mail"].search(
+            [("model", "=", "ofn.stripe.payout"), ("res_id", "=", payout.id)]
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertEqual(mail.state, "outgoing", "queued, not sent at once")
+        self.assertEqual(mail.recipient_ids, manager.partner_id)
+        self.assertIn("Green Valley: a Stripe payout did not reach the bank", mail.subject)
+        for fact in (
+            payout.stripe_payout_id,
+            f"{payout.amount:.2f}",
+            format_date(self.env, payout.arrival_date),
+            "The bank account has been closed.",
+            "next payout",
+        ):
+            self.assertIn(fact, mail.body_html)

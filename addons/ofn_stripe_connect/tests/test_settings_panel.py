@@ -45,7 +45,7 @@ class TestSettingsPanel(OfnStripeCase):
             settings = self._settings()
             self.assertFalse(settings.ofn_has_secret_key)
             self.assertEqual(settings.ofn_stripe_mode, "Not configured")
-            self.assertFalse(self.env["res.config.settings"]._ofn_connect_enabled())
+            self.assertFalse(self.env["res.config.settings"].ofn_is_connect_enabled())
             action = settings.action_ofn_check_connection()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn("OFN_STRIPE_SECRET_KEY is missing", action["params"]["message"])

@@ -17,7 +17,7 @@ from .common import OfnStripeHttpCase
 
 WEBHOOK = "/ofn/stripe/webhook"
 CONTROLLER_LOGGER = "odoo.addons.ofn_stripe_connect.controllers.webhook"
-PROCESSOR_LOGGER = "odoo.addons.ofn_stripe_connect.models.ofn_stripe_webhook_processor"
+PROCESSOR_LOGGER = "odoo.addons.ofn_stripe_connect.models.ofn_stripe_event"
 
 
 def _signature(payload, secret, timestamp=None):
@@ -155,17 +155,21 @@ class TestConnectWebhook(OfnStripeHttpCase):
         stored = self._stored(delivery["event"])
         self.assertEqual(stored.state, "processed")
         self.assertEqual(stored.company_id, hub)
-        notices = self.env["mail.message"].search(
-            [
-                ("model", "=", "res.partner"),
-                ("res_id", "=", hub.partner_id.id),
-                ("message_type", "=", "user_notification"),
-            ]
+        # the hub's managers are e-mailed (a template, queued by the mail queue), from OdooBot
+        notices = self.env["mail.mail"].search(
+            [("model", "=", "ofn.stripe.account"), ("res_id", "=", account.id)]
         )
         self.assertEqual(len(notices), 1)
-        self.assertIn(manager.partner_id, notices.partner_ids)
-        self.assertNotIn(self.manager_a.partner_id, notices.partner_ids)
-        self.assertIn(account.stripe_account_id, notices.body)
+        self.assertEqual(notices.state, "outgoing", "queued, not sent at once")
+        self.assertEqual(notices.recipient_ids, manager.partner_id)
+        self.assertNotIn(self.manager_a.partner_id, notices.recipient_ids)
+        self.assertIn(account.stripe_account_id, notices.body_html)
+        self.assertIn("Webhook Hub C: Stripe disconnected", notices.subject)
+        self.assertEqual(notices.author_id, self.env.ref("base.partner_root"))
+        # the account's chatter says what happened, as OdooBot's doing
+        tracked = account.message_ids.filtered("tracking_value_ids")[:1]
+        self.assertEqual(tracked.author_id, self.env.ref("base.partner_root"))
+        self.assertIn("state", tracked.tracking_value_ids.field_id.mapped("name"))
         self.assertEqual(self.account_a.state, "connected", "other hubs keep their connection")
 
     def test_account_updated_stores_the_new_status(self):
@@ -194,8 +198,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
         stripe_account["charges_enabled"] = False
         event = self._event("account.updated", stripe_account, self.account_a)
         event["api_version"] = "2019-05-16"
-        processor = "odoo.addons.ofn_stripe_connect.models.ofn_stripe_webhook_processor"
-        with self.assertLogs(processor, "WARNING") as logs:
+        with self.assertLogs(PROCESSOR_LOGGER, "WARNING") as logs:
             response = self._send(event)
         self.assertEqual(response.status_code, 200)
         self.assertIn("should be created with version " + stripe.api_version, logs.output[0])
@@ -204,7 +207,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
 
     def test_the_same_event_twice_is_processed_once(self):
         event = self._event("account.updated", self._stripe_account(self.account_a), self.account_a)
-        Processor = self.registry["ofn.stripe.webhook.processor"]
+        Processor = self.registry["ofn.stripe.event"]
         with patch.object(
             Processor,
             "_on_account_updated",
@@ -227,7 +230,7 @@ class TestConnectWebhook(OfnStripeHttpCase):
         stripe_account = self._stripe_account(self.account_a)
         stripe_account["charges_enabled"] = False
         event = self._event("account.updated", stripe_account, self.account_a)
-        Processor = self.registry["ofn.stripe.webhook.processor"]
+        Processor = self.registry["ofn.stripe.event"]
         original = Processor._on_account_updated
         failures = [UserError("Stripe could not be reached.")]
 

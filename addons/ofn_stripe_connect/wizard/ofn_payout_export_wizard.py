@@ -5,8 +5,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from .. import payout_const
-from ..models.ofn_payout_exporter import FORMATS
+from .. import const
 
 
 def _default_date_from(_records):
@@ -47,7 +46,9 @@ class OfnPayoutExportWizard(models.TransientModel):
         " ('arrival_date', '<=', date_to)]",
         help="Leave empty to export every payout of the period.",
     )
-    file_format = fields.Selection(FORMATS, string="Format", required=True, default="xlsx")
+    file_format = fields.Selection(
+        const.EXPORT_FORMATS, string="Format", required=True, default="xlsx"
+    )
     file_data = fields.Binary(string="File", readonly=True, attachment=False)
     file_name = fields.Char(readonly=True)
 
@@ -62,7 +63,7 @@ class OfnPayoutExportWizard(models.TransientModel):
                         end=wizard.date_to,
                     )
                 )
-            longest = relativedelta(years=payout_const.EXPORT_MAX_YEARS)
+            longest = relativedelta(years=const.EXPORT_MAX_YEARS)
             if wizard.date_to > wizard.date_from + longest:
                 raise ValidationError(
                     _(
@@ -136,7 +137,7 @@ class OfnPayoutExportWizard(models.TransientModel):
         return payouts
 
     def _export_application_fees(self):
-        return self.env["ofn.application.fee.report"].export(
+        return self.env["ofn.payout.exporter"].export_application_fees(
             self.date_from, self.date_to, self.file_format
         )
 

@@ -28,7 +28,7 @@ class OfnStripeConnectWizard(models.TransientModel):
 
     def action_go_to_stripe(self):
         self.ensure_one()
-        self.company_id._ofn_check_manager()
+        self.company_id.ofn_check_stripe_manager()
         query = "?method=account_link" if self.method == "account_link" else ""
         return {
             "type": "ir.actions.act_url",
