@@ -128,11 +128,9 @@ def _setup_hub(env, name, eur):
         }
     )
     # Connect OAuth on the sandbox's page, as ofn_stripe_connect/tests/common.py _connect_hub
-    gateway = env["ofn.stripe.gateway"]
-    state = env["ofn.stripe.oauth.state"]._issue(hub)
-    answer = decide_oauth(gateway.oauth_authorize_url("http://127.0.0.1/callback", state))
-    account_id = gateway.oauth_token(answer["code"])["stripe_user_id"]
-    account = env["ofn.stripe.connector"].connect(hub, account_id, "oauth")
+    accounts = env["ofn.stripe.account"]
+    answer = decide_oauth(accounts.oauth_authorize_url(hub, "http://127.0.0.1/callback"))
+    account = accounts.connect_oauth(hub, answer["code"])
     if account.state != "connected" or account.provider_id.state != "enabled":
         raise RuntimeError(f"{name} is not connected: {account.state}")
     schedule = env["ofn.schedule"].create(

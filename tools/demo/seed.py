@@ -38,14 +38,10 @@ def connect_through_oauth(hub, admin_env):
     callback = (
         admin_env["ir.config_parameter"].get_param("web.base.url") + "/ofn/stripe/oauth/callback"
     )
-    gateway = admin_env["ofn.stripe.gateway"]
-    state = admin_env["ofn.stripe.oauth.state"]._issue(hub)
-    answer = decide_oauth(gateway.oauth_authorize_url(callback, state))
-    admin_env["ofn.stripe.oauth.state"]._consume(answer["state"])
-    token = gateway.oauth_token(answer["code"])
-    return admin_env["ofn.stripe.connector"].connect(
-        hub, token["stripe_user_id"], "oauth", livemode=token["livemode"]
-    )
+    accounts = admin_env["ofn.stripe.account"]
+    answer = decide_oauth(accounts.oauth_authorize_url(hub, callback))
+    company = admin_env["ofn.stripe.oauth.nonce"].consume_state(answer["state"])
+    return accounts.connect_oauth(company, answer["code"])
 
 
 env["ir.config_parameter"].set_param("web.base.url", ODOO_URL)
@@ -183,7 +179,7 @@ def month_of_sales(hub, account):
         {"amount": available, "currency": currency},
         {"stripe_account": acct, "idempotency_key": gateway.idempotency_key("demo-payout", hub.id)},
     )
-    hub_env["ofn.stripe.payout"]._sync_hubs(hub)
+    hub.with_env(hub_env).action_ofn_sync_payouts()
 
 
 green_valley = env["res.company"].search([("name", "=", HUBS[0][0])])

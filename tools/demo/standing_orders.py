@@ -247,9 +247,7 @@ def seed(env, hubs, customers, sandbox_url):
     emma_consent.revoke("I'd rather pay at pick-up")
     customers["farid"].ofn_default_card().action_ofn_remove_from_wallet()
     orchard_manager = env["res.users"].search([("login", "=", "orchardlane@demo.example")])
-    env["ofn.stripe.disconnector"].with_user(orchard_manager).disconnect(
-        hubs["orchardlane"].sudo().ofn_stripe_account_id
-    )
+    hubs["orchardlane"].with_user(orchard_manager).action_ofn_stripe_disconnect()
 
     # 6. cycles planned ahead (this week's open ones included), then the placement job
     #    (asparagus went out of season); Julien skips this week on the portal
