@@ -8,3 +8,4 @@ from . import test_wallet_tour
 from . import test_wallet_authenticate
 from . import test_checkout_wallet
 from . import test_wallet_mails
+from . import test_credit_on_odoo_invoices

@@ -13,3 +13,4 @@ from . import test_payout_accounting
 from . import test_payout_export
 from . import test_payout_security
 from . import test_checkout_tour
+from . import test_error_kinds
