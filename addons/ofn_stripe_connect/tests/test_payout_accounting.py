@@ -84,8 +84,7 @@ class TestPayoutAccounting(OfnPayoutCase):
         statement = self._book()
         moves = self.env["account.move"].search_count([("company_id", "=", self.hub.id)])
         self.assertFalse(self._book(), "the payout keeps its statement")
-        self.account.sync_payouts()
-        self.assertFalse(self.builder.build(self.account._payouts_to_book()))
+        self.account.action_sync_payouts()  # syncs again and books what is ready: nothing
         self.assertEqual(
             self.env["account.move"].search_count([("company_id", "=", self.hub.id)]), moves
         )
@@ -94,7 +93,8 @@ class TestPayoutAccounting(OfnPayoutCase):
     def test_payout_is_booked_only_once_set_up(self):
         fee_account = self.hub.ofn_stripe_fee_account_id
         self.hub.ofn_stripe_fee_account_id = False
-        self.assertFalse(self.account._payouts_to_book(), "the cron waits for the fee account")
+        self.account.action_sync_payouts()
+        self.assertFalse(self.payout.statement_id, "no statement before the fee account is set")
         with self.assertRaisesRegex(UserError, "fees account"):
             self._book()
         self.hub.ofn_stripe_fee_account_id = fee_account
