@@ -95,6 +95,12 @@ class StripeGatewayError(ValidationError):
         return self.kind == const.ERROR_RATE_LIMITED
 
     @property
+    def ask_again(self):
+        """No outcome to record: Stripe's answer never came back, or it asked to slow down. The
+        same request, with the same idempotency key, is sent again later."""
+        return self.outcome_unknown or self.rate_limited
+
+    @property
     def account_unreachable(self):
         return self.kind == const.ERROR_ACCOUNT_UNREACHABLE
 

@@ -32,11 +32,6 @@ from psycopg2.errors import InFailedSqlTransaction, LockNotAvailable, Serializat
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from odoo.addons.ofn_stripe_connect.const import (
-    ERROR_ACCOUNT_UNREACHABLE,
-    ERROR_OUTCOME_UNKNOWN,
-    ERROR_RATE_LIMITED,
-)
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
 from odoo.addons.ofn_stripe_connect.utils import (
     commit_unit_of_work,
@@ -500,19 +495,19 @@ class OfnStandingOrderOccurrence(models.Model):
         try:
             tx.with_context(ofn_stripe_commit_before_call=True)._send_payment_request()
         except StripeGatewayError as error:
-            if error.kind in (ERROR_OUTCOME_UNKNOWN, ERROR_RATE_LIMITED):
+            if error.ask_again:
                 self._unanswered(error)
                 commit_unit_of_work(self.env)
                 seconds = (
                     random.randint(20, 90)
-                    if error.kind == ERROR_RATE_LIMITED
+                    if error.rate_limited
                     else CHARGE_UNANSWERED_RETRY_MINUTES * 60
                 )
                 raise RetryableJobError(error.reason, seconds=seconds, ignore_retry=True) from error
             # the platform lost access to the hub's account, or Stripe refused the request:
             # nothing was charged
             tx._set_error(str(error))
-            unreachable = error.kind == ERROR_ACCOUNT_UNREACHABLE
+            unreachable = error.account_unreachable
             self._fail("hub_disconnected" if unreachable else "error", str(error))
             return
         except (UserError, ValidationError) as error:  # not Stripe's: nothing was charged
@@ -648,7 +643,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 ofn_stripe_commit_before_call=True
             ).ofn_settle_with_stripe_intent()
         except StripeGatewayError as error:
-            if error.kind in (ERROR_OUTCOME_UNKNOWN, ERROR_RATE_LIMITED):
+            if error.ask_again:
                 raise RetryableJobError(
                     error.reason, seconds=CHARGE_UNANSWERED_RETRY_MINUTES * 60, ignore_retry=True
                 ) from error
