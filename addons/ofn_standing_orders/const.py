@@ -83,6 +83,21 @@ FAILURE_REASONS = [
     ("error", "Payment error"),
 ]
 
+# What the check before a cycle closes finds that would make an occurrence's card payment fail
+# and can still be fixed (by the customer, or by the hub for its own Stripe account).
+RISK_REASONS = [
+    ("card_expires", "The card expires before the cycle closes"),
+    ("card_deleted", "The card was deleted from the wallet"),
+    ("no_consent", "The hub may not charge the card"),
+    ("clone_missing", "The hub's copy of the card is missing"),
+    ("hub_disconnected", "The hub cannot take card payments"),
+]
+# the problems the customer can fix (the others are the hub's to fix)
+CUSTOMER_RISKS = ("card_expires", "card_deleted", "no_consent", "clone_missing")
+
+# How many hours before a cycle closes its card payments are checked, unless the hub says.
+DEFAULT_PRE_CLOSE_CHECK_HOURS = 48
+
 # The default retry policy of a hub: retries after the first attempt, and the delay between them.
 DEFAULT_CHARGE_RETRIES = 2
 DEFAULT_CHARGE_RETRY_DELAY_HOURS = 24

@@ -133,6 +133,24 @@ class OfnStandingOrderOccurrence(models.Model):
         "not be placed or confirmed.",
     )
     can_change = fields.Boolean(compute="_compute_can_change")
+    # the check before the close (a hub setting): what would make the card payment fail
+    at_risk = fields.Boolean(
+        readonly=True,
+        index=True,
+        help="The check before the cycle closes found a problem that would make the card "
+        "payment fail.",
+    )
+    risk_codes = fields.Char(
+        readonly=True, help="The problems found, comma-separated codes (RISK_REASONS)."
+    )
+    risk_message = fields.Text(readonly=True, string="Payment at risk")
+    risk_notified_codes = fields.Char(
+        readonly=True,
+        help="The problems the customer and the hub were told about for this cycle: never twice.",
+    )
+    decline_code = fields.Char(
+        readonly=True, help="The bank's reason for the last declined card payment (Stripe's code)."
+    )
 
     _sql_constraints = [
         (

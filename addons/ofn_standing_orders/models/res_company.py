@@ -1,7 +1,11 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..const import DEFAULT_CHARGE_RETRIES, DEFAULT_CHARGE_RETRY_DELAY_HOURS
+from ..const import (
+    DEFAULT_CHARGE_RETRIES,
+    DEFAULT_CHARGE_RETRY_DELAY_HOURS,
+    DEFAULT_PRE_CLOSE_CHECK_HOURS,
+)
 
 
 class ResCompany(models.Model):
@@ -17,14 +21,28 @@ class ResCompany(models.Model):
     ofn_charge_retry_delay_hours = fields.Integer(
         string="Hours between retries", default=DEFAULT_CHARGE_RETRY_DELAY_HOURS
     )
+    ofn_pre_close_check_hours = fields.Integer(
+        string="Check payments before the close (hours)",
+        default=DEFAULT_PRE_CLOSE_CHECK_HOURS,
+        help="How many hours before an order cycle closes the card payments of its standing "
+        "orders are checked: the customers whose payment would fail (a card expiring, deleted "
+        "or no longer allowed) are asked to fix it, the hub's managers get the list. 0: no "
+        "check.",
+    )
 
-    @api.constrains("ofn_charge_retries", "ofn_charge_retry_delay_hours")
+    @api.constrains(
+        "ofn_charge_retries", "ofn_charge_retry_delay_hours", "ofn_pre_close_check_hours"
+    )
     def _check_ofn_retry_policy(self):
         for hub in self:
             if hub.ofn_charge_retries < 0 or hub.ofn_charge_retries > 10:
                 raise ValidationError(_("Retry a failed payment between 0 and 10 times."))
             if hub.ofn_charge_retry_delay_hours < 1:
                 raise ValidationError(_("Wait at least one hour between two payment attempts."))
+            if hub.ofn_pre_close_check_hours < 0 or hub.ofn_pre_close_check_hours > 24 * 14:
+                raise ValidationError(
+                    _("Check the payments between 0 hours and two weeks before the close.")
+                )
 
     def _ofn_warehouse(self):
         """The hub's warehouse, which its orders ship from. Odoo makes one only for the first
