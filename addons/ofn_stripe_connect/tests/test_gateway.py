@@ -1,6 +1,8 @@
 import os
 from unittest.mock import patch
 
+import requests
+
 from odoo.tests import tagged
 
 from odoo.addons.payment_stripe import const as stripe_const
@@ -55,13 +57,24 @@ class TestGateway(OfnStripeCase):
             )
         self.assertIn("usage", str(caught.exception))
 
+    def _connections(self):
+        """The client connections the sandbox has seen so far."""
+        return requests.get(self.sandbox_url + "/_sandbox/stats", timeout=10).json()["connections"]
+
     def test_one_client_per_process_and_key(self):
-        first = self.gateway._client()
-        self.assertIs(self.gateway._client(), first, "the same key reuses its client")
+        """A key's client keeps its HTTP connection open for the calls that follow; another key
+        has a client (and a connection) of its own, and the first key's is still there after."""
+        self.gateway.retrieve_platform_account()
+        opened = self._connections()
+        for _call in range(3):
+            self.gateway.retrieve_platform_account()
+        self.assertEqual(self._connections(), opened, "the same key reuses its connection")
         with patch.dict(os.environ, {"OFN_STRIPE_SECRET_KEY": "sk_test_" + "another"}):
-            other = self.gateway._client()
-        self.assertIsNot(other, first, "another key has its own client")
-        self.assertIs(self.gateway._client(), first)
+            self.gateway.retrieve_platform_account()
+            self.gateway.retrieve_platform_account()
+        self.assertEqual(self._connections(), opened + 1, "another key has its own client")
+        self.gateway.retrieve_platform_account()
+        self.assertEqual(self._connections(), opened + 1, "the first key's client is kept")
 
     def test_idempotency_keys_are_derived_from_the_record_and_attempt(self):
         key = self.gateway.idempotency_key("consent", 42, 3)
