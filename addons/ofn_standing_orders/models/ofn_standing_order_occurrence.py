@@ -100,9 +100,6 @@ _CHECKED_BEFORE_CLOSE = """o.state IN ('planned', 'placed')
                    AND COALESCE(h.ofn_pre_close_check_hours, 0) > 0
                    AND c.closes_at <= %(now)s
                        + make_interval(hours => h.ofn_pre_close_check_hours))"""
-# ... and those found at risk before, whose cycle is still open: checked again, or cleared
-_RISK_OPEN = """o.at_risk AND EXISTS (
-    SELECT 1 FROM ofn_order_cycle c WHERE c.id = o.cycle_id AND c.closes_at > %(now)s)"""
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -218,9 +215,10 @@ class OfnStandingOrderOccurrence(models.Model):
 
     @api.model
     def _cron_pre_close_check(self):
-        """Checks the card payments of the cycles closing within their hub's check hours (and
-        those found at risk before, while their cycle is open): one job per hub and cycle."""
-        found = self._find(f"({_CHECKED_BEFORE_CLOSE}) OR ({_RISK_OPEN})", "o.cycle_id, o.id")
+        """Checks the card payments of the cycles closing within their hub's check hours, and
+        those found at risk before (cleared once no longer to be checked: the cycle closed, the
+        order was skipped...): one job per hub and cycle."""
+        found = self._find(f"({_CHECKED_BEFORE_CLOSE}) OR o.at_risk", "o.cycle_id, o.id")
         for cycle, occurrences in found.grouped("cycle_id").items():
             occurrences.with_delay(
                 channel="root.ofn.batch",
@@ -1037,12 +1035,13 @@ class OfnStandingOrderOccurrence(models.Model):
         can fix on all their orders of the cycle, in their language, from the hub; the hub's
         managers the list of orders at risk, each in their own language. Only the problems
         nobody was told about; queued for Odoo's mail queue."""
-        self.invalidate_recordset()  # what was told meanwhile, by another job
-        new = self._risks_to_tell()
+        self.invalidate_model()  # what was told meanwhile, by another job
+        cycle = self.cycle_id.ensure_one()
+        new = cycle.occurrence_ids._risks_to_tell()  # as the e-mails list them
         if not new:
             return
         occurrences = self.browse([occurrence.id for occurrence, _code, _message in new])
-        hub, cycle = occurrences.company_id.ensure_one(), occurrences.cycle_id.ensure_one()
+        hub = cycle.company_id
         to_customers = self.browse(
             [occurrence.id for occurrence, code, _message in new if code in CUSTOMER_RISKS]
         )

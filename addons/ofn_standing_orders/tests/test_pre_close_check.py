@@ -258,6 +258,27 @@ class TestPreCloseCheck(PreCloseCheckCommon, OneHubChargeCase):
         self._check()
         self.assertFalse(occurrence.at_risk)
 
+    def test_no_longer_to_be_charged_no_longer_at_risk(self):
+        customer = self._customer("Sam Skipper", [self.hub])
+        cycle = self._cycle()
+        skipped = self._ordering(customer, cycle, self.eggs)
+        closing = self._ordering(customer, cycle, self.veg_box)
+        customer.ofn_consent_ids.revoke("changed my mind")
+        self._check()
+        self.assertTrue(skipped.at_risk and closing.at_risk)
+
+        skipped._skip()
+        self._check()
+
+        self.assertFalse(skipped.at_risk, "skipped: nothing to charge")
+        self.assertTrue(closing.at_risk)
+
+        self._close(cycle)
+        self._check()
+
+        self.assertFalse(closing.at_risk, "closed: the charge tells from now on")
+        self.assertEqual(len(self._mails_to(customer, AT_RISK)), 1)
+
     def test_the_customer_reads_it_in_their_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         customer = self._customer("Francoise Francaise", [self.hub])
