@@ -987,14 +987,16 @@ class OfnStandingOrderOccurrence(models.Model):
             }
             if any(occurrence[name] != value for name, value in values.items()):
                 occurrence.write(values)
-        told = self.filtered(lambda o: o._risks_to_tell())
-        if notify and told:
-            for cycle, occurrences in told.grouped("cycle_id").items():
-                occurrences.with_delay(
-                    channel="root.ofn.batch",
-                    identity_key=f"ofn-risk-mail-{cycle.id}",
-                    description=_("Tell about the payments at risk of %(cycle)s", cycle=cycle.name),
-                )._notify_risks()
+        if not notify:
+            return
+        for cycle, occurrences in (
+            self.filtered(lambda o: o._risks_to_tell()).grouped("cycle_id").items()
+        ):
+            occurrences.with_delay(
+                channel="root.ofn.batch",
+                identity_key=f"ofn-risk-mail-{cycle.id}",
+                description=_("Tell about the payments at risk of %(cycle)s", cycle=cycle.name),
+            )._notify_risks()
 
     def _risks_to_tell(self, codes=None):
         """The problems of these occurrences nobody was told about yet: ``[(occurrence, code,
