@@ -7,7 +7,10 @@ planned ahead, and standing orders in every state. Green Valley's last dairy cyc
 yesterday with its orders placed and NOT confirmed, one customer per outcome of the
 confirmation job; Orchard Lane's last cycle too, and Orchard Lane then disconnected its Stripe
 account. Running "Food hubs: confirm, invoice and charge the standing orders of closed cycles"
-(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome.
+(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome. Riverside's weekly
+cycle closes in two days and its check before the close has run: two payments are at risk (Hugo's
+card expired, Alice no longer allows the hub), both were e-mailed what to do and the hub's
+managers got the list.
 
 Days are counted from today (the cycles are where a real hub's would be this week); times are
 the hub's local time, as the schedules say.
@@ -107,13 +110,13 @@ STANDING_ORDERS = [
      "card", "active", NEW, None, "nothing to order: asparagus is out of season"),
     # --- Riverside
     ("alice", "riverside", "weekly", {"veg_small": 1, "bread": 1},
-     "card", "active", OLD, None, "paid last week, placed this week"),
+     "card", "active", OLD, None, "paid last week, placed; at risk: no longer allows the hub"),
     ("daniel", "riverside", "weekly", {"eggs": 2, "fruit": 1},
      "card", "active", OLD, None, "paid last week, placed this week"),
     ("gabrielle", "riverside", "weekly", {"veg_large": 1},
      "card", "active", OLD, None, "paid last week, placed this week"),
     ("hugo", "riverside", "weekly", {"veg_large": 1, "eggs": 2},
-     "card", "active", OLD, None, "paid last week, placed this week"),
+     "card", "active", OLD, None, "paid last week, placed; at risk: his card expired"),
     ("julien", "riverside", "weekly", {"veg_small": 1},
      "invoice", "active", OLD, None, "invoice paid last week, placed this week"),
     ("ines", "riverside", "weekly", {"eggs": 1},
@@ -144,7 +147,15 @@ def seed(env, hubs, customers, sandbox_url):
     Cycle = env["ofn.order.cycle"]
 
     # 1. catalogues and schedules
-    hubs["riverside"].write({"ofn_charge_retries": 3, "ofn_charge_retry_delay_hours": 12})
+    # Riverside checks its card payments three days before a cycle closes (this week's, closing
+    # in two days at 18:00, is in its check whatever the time of day)
+    hubs["riverside"].write(
+        {
+            "ofn_charge_retries": 3,
+            "ofn_charge_retry_delay_hours": 12,
+            "ofn_pre_close_check_hours": 72,
+        }
+    )
     products, schedules = {}, {}
     for slug, hub_schedules in SCHEDULES.items():
         hub = hubs[slug]
@@ -261,7 +272,12 @@ def seed(env, hubs, customers, sandbox_url):
     _run_queue(env)
     julien_week._skip()  # the portal's "skip this cycle": his quotation, placed, is cancelled
 
-    # 7. the confirmation job waits for the hub to run it by hand (Run Manually): tomorrow
+    # 7. Riverside's weekly cycle closes in two days: Hugo's card expired (his bank sent him a
+    #    new one he has not saved yet) and Alice no longer allows Riverside; the hourly check
+    #    finds both, e-mails them what to do and the hub's managers the list
+    _check_before_close(env, customers, hubs["riverside"], schedules["riverside", "weekly"])
+
+    # 8. the confirmation job waits for the hub to run it by hand (Run Manually): tomorrow
     cron = env.ref("ofn_standing_orders.cron_confirm_standing_orders")
     cron.nextcall = fields.Datetime.now() + timedelta(days=1)
 
@@ -282,7 +298,27 @@ def _instructions(count):
         "  Food Hubs > Standing orders > Orders by cycle shows every outcome: paid by card,",
         "  paid partly by credit, pay on invoice, waiting for 3-D Secure, card declined,",
         "  no consent, card deleted, hub disconnected.",
+        "  Riverside's weekly cycle closes in two days: Hugo's and Alice's payments are at risk",
+        "  (e-mails in Settings > Technical > Emails; Hugo's card is flagged on his Wallet).",
     ]
+
+
+def _check_before_close(env, customers, hub, schedule):
+    """Two payments of the hub's open cycle at risk, and the check run (its jobs too)."""
+    cycle = schedule.env["ofn.order.cycle"].search(
+        [("schedule_id", "=", schedule.id), ("state", "=", "open")], limit=1
+    )
+    year, month = cycle.closes_at.year, cycle.closes_at.month
+    hugo_card = customers["hugo"].ofn_default_card()
+    hugo_card.write(  # his last valid month ended before the close
+        {
+            "ofn_card_exp_month": month - 1 if month > 1 else 12,
+            "ofn_card_exp_year": year if month > 1 else year - 1,
+        }
+    )
+    customers["alice"].ofn_consent_for(hub).revoke("I'll pay at the market this week")
+    env["ofn.standing.order.occurrence"]._cron_pre_close_check()
+    _run_queue(env)
 
 
 def _chart(env, hub):

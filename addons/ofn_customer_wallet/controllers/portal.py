@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
+from odoo.addons.ofn_stripe_connect.utils import format_local_time
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
 
@@ -36,6 +37,14 @@ class WalletPortal(CustomerPortal):
             "hubs": hubs,
             "consent_of": {c.company_id.id: c for c in consents},
             "balances": partner_sudo.ofn_hub_balances(),
+            # the cards that expire before their next charge: when, in the customer's time
+            "expiring": {
+                card.id: {
+                    "when": format_local_time(request.env, when, tz=partner_sudo.tz),
+                    "hub": hub,
+                }
+                for card, (when, hub) in partner_sudo.ofn_cards_expiring_before_use().items()
+            },
             "awaiting": request.env["payment.transaction"]
             .sudo()
             .search(

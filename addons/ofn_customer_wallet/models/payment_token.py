@@ -1,4 +1,5 @@
 import logging
+from datetime import datetime
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -185,6 +186,20 @@ class PaymentToken(models.Model):
                 }
             )
         )
+
+    def ofn_card_expires_before(self, moment):
+        """Whether the card can no longer be charged at ``moment`` (naive UTC): a card is valid
+        through the last day of its expiry month. A card without an expiry date never expires.
+
+        :param datetime moment: when the card would be charged
+        :rtype: bool
+        """
+        self.ensure_one()
+        year, month = self.ofn_card_exp_year, self.ofn_card_exp_month
+        if not year or not month or not moment:
+            return False
+        first_invalid_day = datetime(year + month // 12, month % 12 + 1, 1)
+        return first_invalid_day <= moment
 
     # === OVERRIDES === #
 

@@ -225,6 +225,18 @@ class ResPartner(models.Model):
             for hub in sorted(set(credits) | set(owed), key=lambda hub: hub.name)
         ]
 
+    def ofn_cards_expiring_before_use(self):
+        """The customer's wallet cards that expire before a hub charges them next, for the
+        Wallet page to flag. The wallet alone charges no card later: the addons that do (standing
+        orders) say when. For the signed-in customer's own partner, or the platform's own flows
+        (sudo).
+
+        :return: ``{wallet card: (when, hub)}``: the next charge (naive UTC) and its hub
+        :rtype: dict
+        """
+        self._ofn_check_own_wallet()
+        return {}
+
     # === PRIVATE METHODS === #
 
     def _ofn_check_own_wallet(self):

@@ -9,3 +9,4 @@ from . import payment_transaction
 from . import queue_job
 from . import mail_thread
 from . import account_move
+from . import ofn_wallet_consent

@@ -12,6 +12,11 @@ The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and
 and, by the customer or the hub before the cycle closes: planned | empty | placed --skip-->
 skipped --unskip--> planned | placed; placed --(standing order stopped)--> cancelled.
 
+Before the close, within the hub's check hours (``_cron_pre_close_check``, one job per hub and
+cycle), a planned or placed occurrence to be charged by card is checked: what would make its
+charge fail sets ``at_risk`` and its problems (no change of state); the customer and the hub's
+managers are told once per problem by a job of its own; a check that finds nothing clears them.
+
 A batch job runs its chunk in one transaction; when the chunk fails, it is split and run again
 until the occurrence that fails is alone: that one is marked with its reason, the others go
 through. A charge job commits the payment transaction before it calls Stripe, holds no lock
@@ -47,6 +52,7 @@ from ..const import (
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
+    CUSTOMER_RISKS,
     DEFAULT_CHUNK_SIZE,
     ENGINE_CONTEXT,
     FAILURE_REASONS,
@@ -83,6 +89,17 @@ _CHARGEABLE = f"{_CHARGE_OPEN} AND o.next_charge_at <= %(now)s"
 _BOOKABLE = "o.state = 'charged'"
 _UNANSWERED = """o.state = 'confirmed' AND o.charge_unknown_since IS NOT NULL
     AND NOT COALESCE(o.needs_attention, FALSE)"""
+# the check before the close: the occurrences to be charged by card whose cycle closes within
+# their hub's check hours (0: the hub does no check)
+_CHECKED_BEFORE_CLOSE = """o.state IN ('planned', 'placed')
+    AND EXISTS (SELECT 1 FROM ofn_standing_order s
+                 WHERE s.id = o.standing_order_id AND s.status = 'active'
+                   AND s.payment_mode = 'card')
+    AND EXISTS (SELECT 1 FROM ofn_order_cycle c JOIN res_company h ON h.id = c.company_id
+                 WHERE c.id = o.cycle_id AND c.closes_at > %(now)s
+                   AND COALESCE(h.ofn_pre_close_check_hours, 0) > 0
+                   AND c.closes_at <= %(now)s
+                       + make_interval(hours => h.ofn_pre_close_check_hours))"""
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -197,11 +214,24 @@ class OfnStandingOrderOccurrence(models.Model):
         self._find(_CHARGEABLE + " AND o.state = 'failed'")._enqueue_charges()
 
     @api.model
-    def _find(self, where, order_by="o.id"):
+    def _cron_pre_close_check(self):
+        """Checks the card payments of the cycles closing within their hub's check hours, and
+        those found at risk before (cleared once no longer to be checked: the cycle closed, the
+        order was skipped...): one job per hub and cycle."""
+        found = self._find(f"({_CHECKED_BEFORE_CLOSE}) OR o.at_risk", "o.cycle_id, o.id")
+        for cycle, occurrences in found.grouped("cycle_id").items():
+            occurrences.with_delay(
+                channel="root.ofn.batch",
+                identity_key=identity_exact,
+                description=_("Check the card payments of %(cycle)s", cycle=cycle.name),
+            )._pre_close_check()
+
+    @api.model
+    def _find(self, where, order_by="o.id", **params):
         self.env.flush_all()
         self.env.cr.execute(
             f"SELECT o.id FROM ofn_standing_order_occurrence o WHERE {where} ORDER BY {order_by}",
-            {"now": fields.Datetime.now()},
+            {"now": fields.Datetime.now(), **params},
         )
         return self.sudo().browse(row[0] for row in self.env.cr.fetchall())
 
@@ -594,33 +624,86 @@ class OfnStandingOrderOccurrence(models.Model):
 
     def _card_to_charge(self):
         """(the hub's clone of the consented card, None, None), or (None, reason, message)."""
+        token, problems = self._card_problems()
+        if token:
+            return token, None, None
+        code, message = problems[0]
+        # the charge's reasons (FAILURE_REASONS): a missing clone is a card the hub lost
+        return None, "card_deleted" if code == "clone_missing" else code, message
+
+    def _card_problems(self, until=None):
+        """What would make the card payment of this occurrence fail (RISK_REASONS), for the
+        charge and for the check before the close: ``(card, [(code, message)])``, the card being
+        the hub's clone of the consented card when a charge can be sent (the problems are then
+        the ones Stripe would answer), else None.
+
+        :param until: the check's moment (the cycle's close): the card must be valid until then
+                      and the hub's account able to take charges; None (the charge): Stripe says
+        """
+        self.ensure_one()
         hub = self.company_id
         customer = self.partner_id.commercial_partner_id
         account = hub.sudo().ofn_stripe_account_id
         if not account or account.state != "connected" or account.provider_id.state == "disabled":
-            return (
-                None,
-                "hub_disconnected",
-                _("%(hub)s's Stripe account is not connected.", hub=hub.name),
+            # nothing else matters (nor can be fixed by the customer: the hub's cards at its
+            # disabled provider are archived, a consent cannot be given)
+            return None, [
+                ("hub_disconnected", _("%(hub)s's Stripe account is not connected.", hub=hub.name))
+            ]
+        problems = []
+        if until and not account.charges_enabled:
+            problems.append(
+                (
+                    "hub_disconnected",
+                    _("%(hub)s's Stripe account cannot take card payments.", hub=hub.name),
+                )
             )
         consent = customer.ofn_consent_for(hub)
-        if consent.card_id and not (consent.card_id.active and consent.hub_token_id.active):
-            return (
-                None,
-                "card_deleted",
-                _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
+        card = consent.card_id
+        if card and not card.active:
+            problems.append(
+                (
+                    "card_deleted",
+                    _("The card allowed for %(hub)s was deleted from the wallet.", hub=hub.name),
+                )
             )
-        if consent.state != "active":
-            return (
-                None,
-                "no_consent",
-                _(
-                    "%(customer)s has not allowed %(hub)s to charge their card.",
-                    customer=customer.name,
-                    hub=hub.name,
-                ),
+        elif consent.state != "active":
+            problems.append(
+                (
+                    "no_consent",
+                    _(
+                        "%(customer)s has not allowed %(hub)s to charge their card.",
+                        customer=customer.name,
+                        hub=hub.name,
+                    ),
+                )
             )
-        return consent.hub_token_id, None, None
+        elif not consent.hub_token_id.active:
+            problems.append(
+                (
+                    "clone_missing",
+                    _(
+                        "%(hub)s's copy of the card of %(customer)s is missing.",
+                        customer=customer.name,
+                        hub=hub.name,
+                    ),
+                )
+            )
+        elif until and card.ofn_card_expires_before(until):
+            problems.append(
+                (
+                    "card_expires",
+                    _(
+                        "The card of %(customer)s expires at the end of %(expiry)s, before the "
+                        "cycle closes.",
+                        customer=customer.name,
+                        expiry=f"{card.ofn_card_exp_month:02d}/{card.ofn_card_exp_year}",
+                    ),
+                )
+            )
+        if any(code != "hub_disconnected" for code, _message in problems):
+            return None, problems
+        return consent.hub_token_id, problems
 
     def _unanswered(self, error):
         """Stripe's answer never came back (or it asked to slow down): the outcome is unknown,
@@ -883,6 +966,111 @@ class OfnStandingOrderOccurrence(models.Model):
                 )
             )
         return " — ".join(part for part in parts if part)
+
+    # === THE CHECK BEFORE THE CLOSE === #
+
+    def _pre_close_check(self, notify=True):
+        """The check's job (one hub and cycle), or the check again after the customer fixed
+        something (``notify`` False): each occurrence still to be charged by card within its
+        hub's check hours gets the problems that would make the charge fail; the others, and
+        those with none, are cleared (the hub's list shows what is wrong now). The problems
+        nobody was told about are e-mailed by a job of their own."""
+        checked = self._find(f"o.id = ANY(%(ids)s) AND {_CHECKED_BEFORE_CLOSE}", ids=self.ids)
+        for occurrence in self:
+            problems = []
+            if occurrence in checked:
+                problems = occurrence._card_problems(until=occurrence.cycle_id.closes_at)[1]
+            values = {
+                "at_risk": bool(problems),
+                "risk_codes": ",".join(code for code, _message in problems) or False,
+                "risk_message": "\n".join(message for _code, message in problems) or False,
+            }
+            if any(occurrence[name] != value for name, value in values.items()):
+                occurrence.write(values)
+        if not notify:
+            return
+        for cycle, occurrences in (
+            self.filtered(lambda o: o._risks_to_tell()).grouped("cycle_id").items()
+        ):
+            occurrences.with_delay(
+                channel="root.ofn.batch",
+                identity_key=f"ofn-risk-mail-{cycle.id}",
+                description=_("Tell about the payments at risk of %(cycle)s", cycle=cycle.name),
+            )._notify_risks()
+
+    def _risks_to_tell(self, codes=None):
+        """The problems of these occurrences nobody was told about yet: ``[(occurrence, code,
+        message)]``, only ``codes`` when given."""
+        found = []
+        for occurrence in self.filtered("at_risk"):
+            told = set((occurrence.risk_notified_codes or "").split(","))
+            lines = zip(
+                occurrence.risk_codes.split(","),
+                occurrence.risk_message.split("\n"),
+                strict=True,
+            )
+            found += [
+                (occurrence, code, message)
+                for code, message in lines
+                if code not in told and (codes is None or code in codes)
+            ]
+        return found
+
+    def _customer_risks_to_tell(self):
+        """What the customer of this occurrence can fix, of all their orders of its cycle at
+        its hub, not told yet (read by the customer's e-mail): ``[{occurrence, code, card,
+        url}]``, the url being the page that fixes it (the Wallet, at the hub's row)."""
+        self.ensure_one()
+        customer = self.partner_id.commercial_partner_id
+        siblings = self.cycle_id.occurrence_ids.filtered(
+            lambda o: o.partner_id.commercial_partner_id == customer
+        )
+        consent = customer.ofn_consent_for(self.company_id)
+        url = f"{self.get_base_url()}/my/wallet#ofn-hub-{self.company_id.id}"
+        return [
+            {"occurrence": occurrence, "code": code, "card": consent.card_id, "url": url}
+            for occurrence, code, _message in siblings._risks_to_tell(CUSTOMER_RISKS)
+        ]
+
+    def _notify_risks(self):
+        """The check's e-mails (a job, one hub and cycle): each customer once for what they
+        can fix on all their orders of the cycle, in their language, from the hub; the hub's
+        managers the list of orders at risk, each in their own language. Only the problems
+        nobody was told about; queued for Odoo's mail queue."""
+        self.invalidate_model()  # what was told meanwhile, by another job
+        cycle = self.cycle_id.ensure_one()
+        new = cycle.occurrence_ids._risks_to_tell()  # as the e-mails list them
+        if not new:
+            return
+        occurrences = self.browse([occurrence.id for occurrence, _code, _message in new])
+        hub = cycle.company_id
+        to_customers = self.browse(
+            [occurrence.id for occurrence, code, _message in new if code in CUSTOMER_RISKS]
+        )
+        customer_template = self.env.ref("ofn_standing_orders.mail_template_payment_at_risk")
+        for customer_occurrences in to_customers.grouped(
+            lambda o: o.partner_id.commercial_partner_id
+        ).values():
+            customer_template.send_mail(
+                customer_occurrences[0].id,
+                email_values={"author_id": hub.partner_id.id},
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        hub_template = self.env.ref("ofn_standing_orders.mail_template_hub_payments_at_risk")
+        for lang, managers in hub.ofn_managers().partner_id.grouped("lang").items():
+            hub_template.with_context(lang=lang).send_mail(
+                cycle.id,
+                email_values={
+                    "recipient_ids": [Command.set(managers.ids)],
+                    "author_id": hub.partner_id.id,
+                },
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        for occurrence in occurrences:
+            told = (occurrence.risk_notified_codes or "").split(",")
+            occurrence.risk_notified_codes = ",".join(
+                code for code in dict.fromkeys(told + occurrence.risk_codes.split(",")) if code
+            )
 
     # === THE CUSTOMER'S CHANGES BEFORE THE CYCLE CLOSES === #
 

@@ -1,4 +1,4 @@
-from odoo import _, models
+from odoo import _, fields, models
 from odoo.exceptions import UserError
 
 
@@ -24,3 +24,35 @@ class ResPartner(models.Model):
                     )
                 )
         return super().write(vals)
+
+    def ofn_cards_expiring_before_use(self):
+        """The wallet cards that expire before the next charge of one of the customer's active
+        standing orders paid by card: the nearest cycle close whose hub's consent uses the card.
+
+        Override of `ofn_customer_wallet`."""
+        expiring = super().ofn_cards_expiring_before_use()
+        customer = self.commercial_partner_id.sudo()
+        occurrences = (
+            self.env["ofn.standing.order.occurrence"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "child_of", customer.id),
+                    ("standing_order_id.status", "=", "active"),
+                    ("standing_order_id.payment_mode", "=", "card"),
+                    ("state", "in", ("planned", "placed")),
+                    ("cycle_id.closes_at", ">", fields.Datetime.now()),
+                ]
+            )
+        )
+        for occurrence in occurrences.sorted(lambda o: o.cycle_id.closes_at):
+            hub, when = occurrence.company_id, occurrence.cycle_id.closes_at
+            consent = customer.ofn_consent_for(hub)
+            card = consent.card_id
+            if (
+                consent.state == "active"
+                and card not in expiring
+                and card.ofn_card_expires_before(when)
+            ):
+                expiring[card] = (when, hub)
+        return expiring
