@@ -1095,14 +1095,13 @@ class OfnStandingOrderOccurrence(models.Model):
     def action_open_paid_elsewhere(self):
         """The small form where the hub says how the customer paid (cash, bank transfer)."""
         occurrence = self._check_hub_staff().ensure_one()
-        wizard = self.env["ofn.occurrence.paid.elsewhere"].create({"occurrence_id": occurrence.id})
         return {
             "type": "ir.actions.act_window",
             "name": _("Mark as paid another way"),
-            "res_model": wizard._name,
-            "res_id": wizard.id,
+            "res_model": "ofn.occurrence.paid.elsewhere",
             "view_mode": "form",
             "target": "new",
+            "context": {"default_occurrence_id": occurrence.id},
         }
 
     def mark_paid_elsewhere(self, journal, payment_date, memo=None):
@@ -1148,7 +1147,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 }
             )
         )
-        payment = register._create_payments()
+        payment = register._create_payments().sudo()
         occurrence.write({"state": "paid", "next_charge_at": False, "needs_attention": False})
         occurrence._close_hub_todo()
         occurrence._note_on_order(
@@ -1160,7 +1159,7 @@ class OfnStandingOrderOccurrence(models.Model):
             )
         )
         occurrence._notify("ofn_standing_orders.mail_template_order_paid")
-        return payment
+        return payment.with_env(self.env)
 
     def action_cancel_order(self):
         """The hub cancels the order: its posted invoice reversed by a credit note, its

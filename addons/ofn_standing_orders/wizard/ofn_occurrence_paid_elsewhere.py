@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class OfnOccurrencePaidElsewhere(models.TransientModel):
@@ -19,11 +19,24 @@ class OfnOccurrencePaidElsewhere(models.TransientModel):
         "account.journal",
         string="Paid in",
         required=True,
+        compute="_compute_journal_id",
+        store=True,
+        readonly=False,
+        precompute=True,
         domain="[('company_id', '=', company_id), ('type', 'in', ('cash', 'bank'))]",
         help="The hub's cash or bank journal that received the payment.",
     )
     payment_date = fields.Date(required=True, default=fields.Date.context_today)
     memo = fields.Char(help="What the payment says (default: the invoice's number).")
+
+    @api.depends("occurrence_id")
+    def _compute_journal_id(self):
+        for wizard in self:
+            wizard.journal_id = (
+                self.env["account.journal"]
+                .sudo()
+                .search([("company_id", "=", wizard.company_id.id), ("type", "=", "cash")], limit=1)
+            )
 
     def action_confirm(self):
         self.ensure_one()
