@@ -9,6 +9,14 @@ The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and
     awaiting_authentication --(customer's 3-D Secure)--> charged | failed
     charged --_book--> paid                             (batch: payments posted and reconciled)
 
+a failed attempt is retried as the hub's policy says, unless the bank's decline is a hard one
+(HARD_DECLINE_CODES: lost or stolen card, wrong number...): then never, the customer is asked to
+act and the hub to follow it up. The hub, on its payment problems:
+    failed --action_retry_now--> (a charge job at once: the next attempt)
+    failed | awaiting_authentication | confirmed (no charge planned or under way)
+        --mark_paid_elsewhere--> paid                   (a payment registered on the invoice)
+        --action_cancel_order--> cancelled              (the invoice reversed, the order cancelled)
+
 and, by the customer or the hub before the cycle closes: planned | empty | placed --skip-->
 skipped --unskip--> planned | placed; placed --(standing order stopped)--> cancelled.
 
@@ -944,7 +952,9 @@ class OfnStandingOrderOccurrence(models.Model):
             parts.append(self.failure_message)
         if self.state == "failed":
             parts.append(
-                _("last attempt: the hub settles it")
+                _("refused for good (%(code)s): not tried again", code=self.decline_code)
+                if self.hard_decline
+                else _("last attempt: the hub settles it")
                 if self.needs_attention
                 else _(
                     "tried again at %(when)s",

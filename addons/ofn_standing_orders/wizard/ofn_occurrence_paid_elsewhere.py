@@ -17,14 +17,14 @@ class OfnOccurrencePaidElsewhere(models.TransientModel):
     amount_due = fields.Monetary(related="occurrence_id.amount_due")
     journal_id = fields.Many2one(
         "account.journal",
-        string="Paid in",
-        required=True,
+        "Paid in",
+        domain="[('company_id', '=', company_id), ('type', 'in', ('cash', 'bank'))]",
+        help="The hub's cash or bank journal that received the payment.",
         compute="_compute_journal_id",
         store=True,
         readonly=False,
         precompute=True,
-        domain="[('company_id', '=', company_id), ('type', 'in', ('cash', 'bank'))]",
-        help="The hub's cash or bank journal that received the payment.",
+        required=True,
     )
     payment_date = fields.Date(required=True, default=fields.Date.context_today)
     memo = fields.Char(help="What the payment says (default: the invoice's number).")
