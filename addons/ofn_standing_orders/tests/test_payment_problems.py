@@ -41,6 +41,12 @@ class PaymentProblems:
             .create({"memo": memo})
         )
         self.assertEqual(wizard.journal_id, self._cash_journal(), "the hub's cash by default")
+        self.assertIn(  # the journals the manager chooses from
+            self._cash_journal(),
+            self._as_manager(self.env["account.journal"]).search(
+                [("company_id", "=", self.hub.id), ("type", "in", ("cash", "bank"))]
+            ),
+        )
         with self._no_stripe():
             wizard.action_confirm()
 
