@@ -55,6 +55,8 @@ class TestDeclineRetries(OneHubChargeCase):
         self.assertTrue(occurrence.needs_attention, "the hub's to-do")
         self.assertFalse(occurrence.next_charge_at, "never retried")
         self.assertIn("refused the card for good", occurrence.sale_order_id.activity_ids.note)
+        summary = self._mails_to(self.manager.partner_id, "Standing orders confirmed")
+        self.assertIn("refused for good (lost_card): not tried again", summary.body_html)
 
         mail = self._failure_mail(customer)
         self.assertIn("Your bank reports this card as lost or stolen", mail.body_html)

@@ -221,6 +221,23 @@ class TestPaymentProblems(PaymentProblems, OneHubChargeCase):
         self._retry_later(occurrence)
         self.assertFalse(self._retry())
 
+    def test_an_unanswered_card_payment_is_never_settled_over(self):
+        """While Stripe's answer to a card payment is missing, the customer may have been
+        charged: the hub can neither mark the order paid another way nor cancel it."""
+        _customer, occurrence = self._lost("Una Unknown")
+        occurrence.sudo().write({"state": "confirmed", "charge_unknown_since": "2026-01-01"})
+
+        for action in (
+            lambda: self._mark_paid(occurrence),
+            self._as_manager(occurrence).action_cancel_order,
+            self._as_manager(occurrence).action_retry_now,
+        ):
+            with self.subTest(action=action), self.assertRaises(UserError):
+                action()
+        self.assertEqual(occurrence.state, "confirmed")
+        self.assertEqual(occurrence.invoice_id.payment_state, "not_paid")
+        self.assertEqual(occurrence.sale_order_id.state, "sale")
+
     def test_another_hubs_manager_cannot_act(self):
         _customer, occurrence = self._lost("Private Pia")
         mine = occurrence.with_user(self.other_manager)
