@@ -18,6 +18,7 @@
         "views/res_company_views.xml",
         "views/portal_templates.xml",
         "wizard/ofn_standing_order_stop_views.xml",
+        "wizard/ofn_occurrence_paid_elsewhere_views.xml",
         "data/queue_job_data.xml",
         "data/mail_templates.xml",
         "data/ofn_cycle_cron.xml",

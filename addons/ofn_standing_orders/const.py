@@ -98,6 +98,69 @@ CUSTOMER_RISKS = ("card_expires", "card_deleted", "no_consent", "clone_missing")
 # How many hours before a cycle closes its card payments are checked, unless the hub says.
 DEFAULT_PRE_CLOSE_CHECK_HOURS = 48
 
+# Stripe's decline codes (https://docs.stripe.com/declines/codes), in groups that the customer's
+# e-mail explains in the same plain words (``ofn.standing.order.occurrence.
+# _payment_failed_advice``); any other code is "declined without a reason".
+DECLINE_CODE_GROUPS = {
+    # the card cannot be charged any more: lost, stolen, retained or blocked by the bank
+    "lost_or_stolen": ("lost_card", "stolen_card", "pickup_card", "restricted_card"),
+    "expired": ("expired_card", "invalid_expiry_month", "invalid_expiry_year"),
+    # the stored details are wrong, or the account behind the card is closed or replaced
+    "card_details": (
+        "incorrect_number",
+        "invalid_number",
+        "incorrect_cvc",
+        "invalid_cvc",
+        "invalid_account",
+        "new_account_information_available",
+    ),
+    # the issuer refuses this kind of payment, or payments to this merchant
+    "refused": (
+        "card_not_supported",
+        "currency_not_supported",
+        "transaction_not_allowed",
+        "not_permitted",
+        "service_not_allowed",
+        "revocation_of_all_authorizations",
+        "revocation_of_authorization",
+        "stop_payment_order",
+        "security_violation",
+        "merchant_blacklist",
+        "fraudulent",
+        "do_not_try_again",
+    ),
+    # soft: the same card may pay later
+    "funds": ("insufficient_funds", "card_velocity_exceeded", "withdrawal_count_limit_exceeded"),
+    "temporary": (
+        "try_again_later",
+        "processing_error",
+        "issuer_not_available",
+        "reenter_transaction",
+        "duplicate_transaction",
+    ),
+}
+
+# The decline codes not worth retrying with the same card: the issuer will never approve it
+# (lost, stolen, expired, closed or blocked card, payments to this merchant refused or revoked),
+# or the card's stored details are wrong. Source: Stripe's "Decline codes" table
+# (https://docs.stripe.com/declines/codes, its "Next steps" column: the customer should use
+# another card or contact their card issuer, never "try again") and its retry guidance
+# (https://docs.stripe.com/declines/card#retrying-issuer-declines; Smart Retries: "Stripe doesn't
+# retry payments for failures where the issuer provided a non-retryable decline code"). Such a
+# decline stops the retries: the customer is asked to act (another card, pay now), the hub told.
+# Every other code (insufficient_funds, generic_decline, do_not_honor, try_again_later,
+# processing_error, ...) is a soft decline and follows the hub's retry policy.
+HARD_DECLINE_CODES = frozenset(
+    code
+    for group in ("lost_or_stolen", "expired", "card_details", "refused")
+    for code in DECLINE_CODE_GROUPS[group]
+)
+
+# The states in which the hub settles an order whose card payment did not go through: marks it
+# paid another way, or cancels it (a confirmed one only when no card payment is planned or
+# under way: paid on invoice, or after the last attempt).
+HUB_SETTLEABLE_STATES = ("confirmed", "failed", "awaiting_authentication")
+
 # The default retry policy of a hub: retries after the first attempt, and the delay between them.
 DEFAULT_CHARGE_RETRIES = 2
 DEFAULT_CHARGE_RETRY_DELAY_HOURS = 24

@@ -34,11 +34,13 @@ class OfnWalletCommon:
         return partner.action_ofn_save_card(started["setup_intent"])
 
     @classmethod
-    def _block_card(cls, card):
-        """The card's holder reports it lost: from now on the bank declines it everywhere."""
+    def _block_card(cls, card, decline_code="lost_card"):
+        """The card's holder reports it lost: from now on the bank declines it everywhere (with
+        ``decline_code``: another reason, e.g. ``insufficient_funds``, for a card that declines
+        for a while)."""
         requests.post(
             cls.sandbox_url + "/_sandbox/cards/block",
-            data={"payment_method": card.stripe_payment_method},
+            data={"payment_method": card.stripe_payment_method, "decline_code": decline_code},
             timeout=10,
         ).raise_for_status()
 

@@ -36,6 +36,9 @@ class OfnOrderCycle(models.Model):
     jobs_queued = fields.Integer(compute="_compute_jobs")
     jobs_running = fields.Integer(compute="_compute_jobs")
     jobs_failed = fields.Integer(compute="_compute_jobs")
+    payment_problem_count = fields.Integer(
+        compute="_compute_payment_problem_count", string="Payment problems"
+    )
 
     _sql_constraints = [
         ("opens_before_closing", "CHECK(opens_at < closes_at)", "A cycle closes after it opens."),
@@ -133,6 +136,28 @@ class OfnOrderCycle(models.Model):
             cycle.jobs_queued = sum(counts.get((cycle.id, state), 0) for state in _JOBS_QUEUED)
             cycle.jobs_running = counts.get((cycle.id, "started"), 0)
             cycle.jobs_failed = counts.get((cycle.id, "failed"), 0)
+
+    def _compute_payment_problem_count(self):
+        counts = dict(
+            self.env["ofn.standing.order.occurrence"]._read_group(
+                [("cycle_id", "in", self.ids), ("payment_problem", "=", True)],
+                ["cycle_id"],
+                ["__count"],
+            )
+        )
+        for cycle in self:
+            cycle.payment_problem_count = counts.get(cycle, 0)
+
+    def action_view_payment_problems(self):
+        """The hub's payment problems of this cycle."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "ofn_standing_orders.ofn_standing_order_occurrence_attention_action"
+        )
+        action["domain"] = [("cycle_id", "=", self.id), ("payment_problem", "=", True)]
+        action["context"] = {"default_cycle_id": self.id}
+        action["name"] = _("Payment problems: %(cycle)s", cycle=self.name)
+        return action
 
     def action_view_failed_jobs(self):
         """The cycle's failed jobs, to read why and run them again."""

@@ -9,6 +9,14 @@ The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and
     awaiting_authentication --(customer's 3-D Secure)--> charged | failed
     charged --_book--> paid                             (batch: payments posted and reconciled)
 
+a failed attempt is retried as the hub's policy says, unless the bank's decline is a hard one
+(HARD_DECLINE_CODES: lost or stolen card, wrong number...): then never, the customer is asked to
+act and the hub to follow it up. The hub, on its payment problems:
+    failed --action_retry_now--> (a charge job at once: the next attempt)
+    failed | awaiting_authentication | confirmed (no charge planned or under way)
+        --mark_paid_elsewhere--> paid                   (a payment registered on the invoice)
+        --action_cancel_order--> cancelled              (the invoice reversed, the order cancelled)
+
 and, by the customer or the hub before the cycle closes: planned | empty | placed --skip-->
 skipped --unskip--> planned | placed; placed --(standing order stopped)--> cancelled.
 
@@ -35,7 +43,8 @@ from psycopg2 import errorcodes
 from psycopg2.errors import InFailedSqlTransaction, LockNotAvailable, SerializationFailure
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import format_datetime
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
 from odoo.addons.ofn_stripe_connect.utils import (
@@ -53,9 +62,12 @@ from ..const import (
     CHARGE_REPLAY_WINDOW_HOURS,
     CHARGE_UNANSWERED_RETRY_MINUTES,
     CUSTOMER_RISKS,
+    DECLINE_CODE_GROUPS,
     DEFAULT_CHUNK_SIZE,
     ENGINE_CONTEXT,
     FAILURE_REASONS,
+    HARD_DECLINE_CODES,
+    HUB_SETTLEABLE_STATES,
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
@@ -100,6 +112,17 @@ _CHECKED_BEFORE_CLOSE = """o.state IN ('planned', 'placed')
                    AND COALESCE(h.ofn_pre_close_check_hours, 0) > 0
                    AND c.closes_at <= %(now)s
                        + make_interval(hours => h.ofn_pre_close_check_hours))"""
+# what the hub may act on (SQL, under its lock): retry a failed payment now; mark paid another
+# way or cancel an order whose payment failed, waits for 3-D Secure, or is not planned (paid on
+# invoice, after the last attempt) and has no card payment under way or of unknown outcome
+_NO_CHARGE_UNDER_WAY = """o.charge_unknown_since IS NULL AND NOT EXISTS (
+    SELECT 1 FROM payment_transaction t WHERE t.ofn_occurrence_id = o.id AND t.state = 'draft')"""
+_RETRYABLE_BY_HUB = f"o.state = 'failed' AND {_NO_CHARGE_UNDER_WAY}"
+_SETTLEABLE_BY_HUB = f"""o.state IN %(settleable)s AND (o.state != 'confirmed'
+    OR o.next_charge_at IS NULL) AND {_NO_CHARGE_UNDER_WAY}"""
+_AWAITING = "o.state = 'awaiting_authentication'"
+# the states of an occurrence that is over: no payment problem any more
+_SETTLED_STATES = ("paid", "cancelled", "skipped", "empty")
 
 
 class OfnStandingOrderOccurrence(models.Model):
@@ -168,6 +191,19 @@ class OfnStandingOrderOccurrence(models.Model):
     decline_code = fields.Char(
         readonly=True, help="The bank's reason for the last declined card payment (Stripe's code)."
     )
+    hard_decline = fields.Boolean(
+        compute="_compute_hard_decline",
+        help="The bank refused the card for good (lost, stolen, expired, wrong number...): it is "
+        "not tried again until the hub retries it by hand.",
+    )
+    payment_problem = fields.Boolean(
+        compute="_compute_payment_problem",
+        store=True,
+        index=True,
+        help="Listed in the hub's payment problems: the card payment failed or waits for the "
+        "customer's authentication, the check before the close found it at risk, or the hub "
+        "has to act.",
+    )
 
     _sql_constraints = [
         (
@@ -185,6 +221,22 @@ class OfnStandingOrderOccurrence(models.Model):
             occurrence.can_change = (
                 occurrence.state in ("planned", "skipped", "placed", "empty")
                 and occurrence.cycle_id.closes_at > now
+            )
+
+    @api.depends("state", "decline_code")
+    def _compute_hard_decline(self):
+        for occurrence in self:
+            occurrence.hard_decline = (
+                occurrence.state == "failed" and occurrence.decline_code in HARD_DECLINE_CODES
+            )
+
+    @api.depends("state", "at_risk", "needs_attention")
+    def _compute_payment_problem(self):
+        for occurrence in self:
+            occurrence.payment_problem = occurrence.state not in _SETTLED_STATES and (
+                occurrence.state in ("failed", "awaiting_authentication")
+                or occurrence.at_risk
+                or occurrence.needs_attention
             )
 
     # === CRONS: FIND THE WORK, ENQUEUE IT === #
@@ -371,7 +423,7 @@ class OfnStandingOrderOccurrence(models.Model):
             f"""SELECT o.id FROM ofn_standing_order_occurrence o
                  WHERE o.id = ANY(%(ids)s) AND ({where})
                  ORDER BY o.id FOR UPDATE OF o SKIP LOCKED""",
-            {"ids": self.ids, "now": fields.Datetime.now()},
+            {"ids": self.ids, "now": fields.Datetime.now(), "settleable": HUB_SETTLEABLE_STATES},
             log_exceptions=False,
         )
         locked = {row[0] for row in self.env.cr.fetchall()}
@@ -829,17 +881,20 @@ class OfnStandingOrderOccurrence(models.Model):
             )
             if self.company_id.sudo().ofn_stripe_account_id.state == "revoked":
                 reason = "hub_disconnected"
-            self._fail(reason, tx._ofn_bank_message())
+            self._fail(reason, tx._ofn_bank_message(), decline_code=tx.ofn_decline_code)
 
-    def _fail(self, reason, message):
+    def _fail(self, reason, message, decline_code=False):
         """The attempt charged nothing: the hub's retry policy says when the next one is, or
-        that this was the last (the hub settles the invoice with the customer)."""
+        that this was the last (the hub settles the invoice with the customer). A hard decline
+        of the bank (``decline_code`` in HARD_DECLINE_CODES: lost or stolen card, wrong
+        number...) is never retried: the customer is asked to act, the hub to follow it up."""
         hub = self.company_id.sudo()
-        last = self.charge_attempts > hub.ofn_charge_retries
+        last = self.charge_attempts > hub.ofn_charge_retries or decline_code in HARD_DECLINE_CODES
         values = {
             "state": "failed",
             "failure_reason": reason,
             "failure_message": message,
+            "decline_code": decline_code or False,
             "charge_unknown_since": False,
         }
         if last:
@@ -850,10 +905,11 @@ class OfnStandingOrderOccurrence(models.Model):
             )
         self.write(values)
         _logger.info(
-            "Standing order occurrence %s: payment attempt %s failed (%s)%s",
+            "Standing order occurrence %s: payment attempt %s failed (%s%s)%s",
             self.id,
             self.charge_attempts,
             reason,
+            f", {decline_code}" if decline_code else "",
             ", last attempt" if last else "",
         )
         self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
@@ -867,17 +923,40 @@ class OfnStandingOrderOccurrence(models.Model):
         managers = self.company_id.ofn_managers()
         user = order.user_id if order.user_id in managers else managers[:1]
         if user:
-            order.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
-                summary=_("Standing order unpaid"),
-                note=_(
+            if self.hard_decline:
+                note = _(
+                    "The bank refused the card for good (%(reason)s, %(code)s): it is not "
+                    "tried again and the customer is asked to pay with another card. Invoice "
+                    "%(invoice)s stays unpaid until then: settle it with the customer.",
+                    reason=self.failure_message,
+                    code=self.decline_code,
+                    invoice=self.invoice_id.name,
+                )
+            else:
+                note = _(
                     "Every attempt to charge the card failed (%(reason)s). Invoice %(invoice)s "
                     "stays unpaid: settle it with the customer.",
                     reason=self.failure_message,
                     invoice=self.invoice_id.name,
-                ),
+                )
+            order.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                summary=_("Standing order unpaid"),
+                note=note,
                 user_id=user.id,
             )
+
+    def _close_hub_todo(self):
+        """The order is settled: the engine's "unpaid" to-do on it is done."""
+        self.sale_order_id.sudo().activity_ids.filtered(
+            lambda activity: (
+                activity.automated
+                and activity.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
+            )
+        ).action_feedback(feedback=_("Settled: %(state)s", state=self._state_label()))
+
+    def _state_label(self):
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     # --- book --- #
 
@@ -956,7 +1035,9 @@ class OfnStandingOrderOccurrence(models.Model):
             parts.append(self.failure_message)
         if self.state == "failed":
             parts.append(
-                _("last attempt: the hub settles it")
+                _("refused for good (%(code)s): not tried again", code=self.decline_code)
+                if self.hard_decline
+                else _("last attempt: the hub settles it")
                 if self.needs_attention
                 else _(
                     "tried again at %(when)s",
@@ -1071,6 +1152,262 @@ class OfnStandingOrderOccurrence(models.Model):
             occurrence.risk_notified_codes = ",".join(
                 code for code in dict.fromkeys(told + occurrence.risk_codes.split(",")) if code
             )
+
+    def _payment_failed_advice(self):
+        """Why the card payment did not go through, in plain words, and what the customer can
+        do: ``{"reason": ..., "action": ...}``, in this environment's language (the customer's,
+        when their e-mail is rendered). The bank's decline code decides the words, by group
+        (DECLINE_CODE_GROUPS); without one, the failure's reason does."""
+        self.ensure_one()
+        hub = self.company_id.name
+        group = next(
+            (name for name, codes in DECLINE_CODE_GROUPS.items() if self.decline_code in codes),
+            None,
+        )
+        if self.next_charge_at:
+            later = self.env._(
+                "We will try again on %(date)s, or you can pay now.",
+                date=format_datetime(
+                    self.env, self.next_charge_at, tz=self.partner_id.tz, dt_format="short"
+                ),
+            )
+        else:
+            later = self.env._("You can pay now, with this card or another one.")
+        if group == "lost_or_stolen":
+            reason = self.env._("Your bank reports this card as lost or stolen, or blocked it.")
+            action = self.env._(
+                "It cannot be charged any more: add a new card to your wallet and pay now."
+            )
+        elif group == "expired":
+            reason = self.env._("Your card has expired.")
+            action = self.env._("Add your new card to your wallet and pay now.")
+        elif group == "card_details":
+            reason = self.env._(
+                "Your bank does not accept the card's details (its number, expiry date or "
+                "security code), or its account is closed."
+            )
+            action = self.env._("Add the card again, or another card, and pay now.")
+        elif group == "refused":
+            reason = self.env._("Your bank refuses this card's payments to %(hub)s.", hub=hub)
+            action = self.env._("Ask your bank, or add another card to your wallet and pay now.")
+        elif group == "funds":
+            reason = self.env._(
+                "There was not enough money on the card, or its spending limit was reached."
+            )
+            action = later
+        elif group == "temporary":
+            reason = self.env._("Your bank could not process the payment for now.")
+            action = later
+        elif self.failure_reason == "no_consent":
+            reason = self.env._("%(hub)s may not charge your card.", hub=hub)
+            action = self.env._(
+                "Allow %(hub)s to charge your card on your Wallet page, or pay now.", hub=hub
+            )
+        elif self.failure_reason == "card_deleted":
+            reason = self.env._(
+                "The card you allowed %(hub)s to charge was deleted from your wallet.", hub=hub
+            )
+            action = self.env._(
+                "Add a card and allow %(hub)s to charge it on your Wallet page, or pay now.",
+                hub=hub,
+            )
+        elif self.failure_reason == "authentication_failed":
+            reason = self.env._("Your bank's confirmation of the payment (3-D Secure) failed.")
+            action = later
+        elif self.failure_reason in ("hub_disconnected", "error"):
+            reason = self.env._(
+                "%(hub)s could not take the card payment: nothing was charged.", hub=hub
+            )
+            action = later
+        else:
+            reason = self.env._("Your bank declined the payment without giving a reason.")
+            action = (
+                later
+                if self.next_charge_at
+                else self.env._("Ask your bank, or pay now with another card.")
+            )
+        return {"reason": reason, "action": action}
+
+    # === THE HUB'S ACTIONS ON A PAYMENT PROBLEM === #
+
+    def _check_hub_staff(self):
+        """These occurrences as superuser, once the current user is found to be staff of each
+        one's hub (its managers, the platform's admins); another hub's occurrences are refused
+        (the multi-company record rules).
+
+        :raise AccessError: the user may not act for one of the hubs
+        """
+        self.check_access("read")
+        for hub in self.company_id:
+            if not hub.ofn_user_manages_stripe():
+                raise AccessError(
+                    _("Only %(hub)s's managers can act on its standing orders.", hub=hub.name)
+                )
+        return self.sudo()
+
+    def _lock_for_hub(self, where, refusal):
+        """This occurrence, locked for the hub's action while it matches ``where`` and no
+        charge job of it runs (the job's lock is taken until the end of the transaction: no
+        charge starts meanwhile). Else ``refusal`` is raised: nothing changes."""
+        self.ensure_one()
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_CHARGE_LOCK, self.id])
+        if not self.env.cr.fetchone()[0] or not self._lock(where):
+            raise UserError(refusal)
+        return self
+
+    def action_retry_now(self):
+        """The hub charges the card again now (the customer says they fixed it, even after a
+        hard decline): one more attempt, enqueued at once as a charge job; the hub's retry
+        policy goes on from there."""
+        for occurrence in self._check_hub_staff():
+            occurrence._lock_for_hub(
+                _RETRYABLE_BY_HUB,
+                _(
+                    "%(order)s cannot be charged again now: its payment did not fail, or a "
+                    "card payment of it is under way.",
+                    order=occurrence.sale_order_id.name,
+                ),
+            )
+            occurrence.write({"needs_attention": False, "next_charge_at": fields.Datetime.now()})
+            occurrence._close_hub_todo()
+            occurrence._note_on_order(
+                _("%(user)s charges the card again now.", user=self.env.user.name)
+            )
+            occurrence._enqueue_charges()
+        return True
+
+    def action_resend_authentication(self):
+        """The customer gets the e-mail asking them to confirm the payment (3-D Secure)
+        again."""
+        for occurrence in self._check_hub_staff():
+            occurrence._lock_for_hub(
+                _AWAITING,
+                _(
+                    "%(order)s does not wait for the customer's authentication.",
+                    order=occurrence.sale_order_id.name,
+                ),
+            )
+            occurrence._notify("ofn_standing_orders.mail_template_authentication_required")
+        return True
+
+    def action_open_paid_elsewhere(self):
+        """The small form where the hub says how the customer paid (cash, bank transfer)."""
+        occurrence = self._check_hub_staff().ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Mark as paid another way"),
+            "res_model": "ofn.occurrence.paid.elsewhere",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_occurrence_id": occurrence.id},
+        }
+
+    def mark_paid_elsewhere(self, journal, payment_date, memo=None):
+        """The customer paid the invoice another way: a payment of what it still owes, in the
+        hub's cash or bank ``journal`` on ``payment_date``, registered with Odoo's own
+        ``account.payment.register`` (posted, reconciled with the invoice); the occurrence is
+        paid, its retries stop, a payment waiting for 3-D Secure is cancelled here (its link
+        then refuses), the hub's "unpaid" to-do is done. Stripe is never called.
+
+        :param journal: an ``account.journal`` (or its id) of the hub, of type cash or bank
+        :return: the payment
+        :raise UserError: the order cannot be settled now, or the journal does not fit
+        """
+        occurrence = self._check_hub_staff().ensure_one()
+        hub = occurrence.company_id
+        journal = self.env["account.journal"].sudo().browse(getattr(journal, "id", journal))
+        if (
+            journal.company_id != hub
+            or journal.type not in ("cash", "bank")
+            or not journal.inbound_payment_method_line_ids.filtered(
+                lambda line: line.code == "manual"
+            )
+        ):
+            raise UserError(
+                _("Choose a cash or bank journal of %(hub)s for this payment.", hub=hub.name)
+            )
+        occurrence._settle_for_hub()
+        invoice = occurrence.invoice_id.with_company(hub)
+        register = (
+            self.env["account.payment.register"]
+            .sudo()
+            .with_company(hub)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create(
+                {
+                    "journal_id": journal.id,
+                    # the manual method: never a card payment, no Stripe call
+                    "payment_method_line_id": journal.inbound_payment_method_line_ids.filtered(
+                        lambda line: line.code == "manual"
+                    )[:1].id,
+                    "payment_date": payment_date or fields.Date.context_today(self),
+                    "communication": memo or invoice.name,
+                }
+            )
+        )
+        payment = register._create_payments().sudo()
+        occurrence.write({"state": "paid", "next_charge_at": False, "needs_attention": False})
+        occurrence._close_hub_todo()
+        occurrence._note_on_order(
+            _(
+                "%(user)s marked the order as paid another way: %(payment)s in %(journal)s.",
+                user=self.env.user.name,
+                payment=payment.name,
+                journal=journal.name,
+            )
+        )
+        occurrence._notify("ofn_standing_orders.mail_template_order_paid")
+        return payment.with_env(self.env)
+
+    def action_cancel_order(self):
+        """The hub cancels the order: its posted invoice reversed by a credit note, its
+        delivery cancelled, the occurrence cancelled, retries stopped, the customer told. The
+        standing order goes on."""
+        for occurrence in self._check_hub_staff():
+            order = occurrence.sale_order_id.with_company(occurrence.company_id)
+            if order.picking_ids.filtered(lambda picking: picking.state == "done"):
+                raise UserError(
+                    _(
+                        "%(order)s is delivered already: return its delivery before cancelling it.",
+                        order=order.name,
+                    )
+                )
+            occurrence._settle_for_hub()
+            invoice = occurrence.invoice_id.with_company(occurrence.company_id)
+            if invoice.state == "posted":
+                invoice._reverse_moves(
+                    [{"ref": _("Cancelled: %(invoice)s", invoice=invoice.name)}], cancel=True
+                )
+            order.with_context(disable_cancel_warning=True).action_cancel()
+            occurrence.write(
+                {"state": "cancelled", "next_charge_at": False, "needs_attention": False}
+            )
+            occurrence._close_hub_todo()
+            occurrence._note_on_order(_("%(user)s cancelled the order.", user=self.env.user.name))
+            occurrence._notify("ofn_standing_orders.mail_template_order_cancelled_by_hub")
+        return True
+
+    def _settle_for_hub(self):
+        """Locks this occurrence for the hub settling it (paid another way, or cancelled) and
+        stops its card payments: a payment waiting for 3-D Secure is cancelled here (no Stripe
+        call; its authentication link then refuses)."""
+        self._lock_for_hub(
+            _SETTLEABLE_BY_HUB,
+            _(
+                "%(order)s cannot be settled now: it is paid or cancelled already, or a card "
+                "payment of it is planned or under way.",
+                order=self.sale_order_id.name,
+            ),
+        )
+        waiting = self.transaction_ids.filtered(lambda tx: tx.state == "pending")
+        if waiting:
+            waiting._set_canceled(_("Settled by the hub without the card."))
+            waiting.ofn_requires_authentication = False
+
+    def _note_on_order(self, text):
+        self.sale_order_id.message_post(
+            body=Markup("<p>%s</p>") % text, message_type="comment", subtype_xmlid="mail.mt_note"
+        )
 
     # === THE CUSTOMER'S CHANGES BEFORE THE CYCLE CLOSES === #
 

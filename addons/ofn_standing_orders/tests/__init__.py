@@ -8,3 +8,5 @@ from . import test_authentication
 from . import test_concurrent_confirmation
 from . import test_pause_cancel
 from . import test_pre_close_check
+from . import test_decline_retries
+from . import test_payment_problems

@@ -14,7 +14,7 @@ class TestChargeFailures(OneHubChargeCase):
 
     def test_declined_card_retries_on_schedule_then_flags_the_hub(self):
         customer, occurrence = self._one("Dan Declined")
-        self._block_card(customer.ofn_default_card())
+        self._block_card(customer.ofn_default_card(), "generic_decline")
         self.hub.partner_id.tz = "Pacific/Auckland"  # the hub's managers read its summary there
 
         self._confirm()
@@ -67,7 +67,7 @@ class TestChargeFailures(OneHubChargeCase):
     def test_the_hub_sets_its_own_retry_policy(self):
         self.hub.write({"ofn_charge_retries": 0})
         customer, occurrence = self._one("Ola Once")
-        self._block_card(customer.ofn_default_card())
+        self._block_card(customer.ofn_default_card(), "generic_decline")
 
         self._confirm()
 
@@ -107,7 +107,7 @@ class TestChargeFailures(OneHubChargeCase):
 
     def test_credit_granted_before_a_retry_pays_without_the_card(self):
         customer, occurrence = self._one("Kim Credit")
-        self._block_card(customer.ofn_default_card())
+        self._block_card(customer.ofn_default_card(), "generic_decline")
         self._confirm()
         self.assertEqual(occurrence.state, "failed")
 

@@ -171,7 +171,7 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
     def test_a_failed_payment_shows_the_reason_and_the_next_attempt(self):
         fay = self._customer("Fay Portal Failed", [self.hub])
         self._standing(fay, self.schedule, [(self.eggs, 1)])
-        self._block_card(fay.ofn_default_card())
+        self._block_card(fay.ofn_default_card(), "generic_decline")  # soft: retried
         occurrence = self._placed_and_closed(self.schedule).filtered(lambda o: o.partner_id == fay)
         self._confirm()
         self.assertEqual((occurrence.state, occurrence.failure_reason), ("failed", "declined"))

@@ -1,1 +1,2 @@
 from . import ofn_standing_order_stop
+from . import ofn_occurrence_paid_elsewhere

@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from odoo.addons.payment_stripe.controllers.main import StripeController
@@ -6,6 +6,13 @@ from odoo.addons.payment_stripe.controllers.main import StripeController
 
 class PaymentTransaction(models.Model):
     _inherit = "payment.transaction"
+
+    ofn_decline_code = fields.Char(
+        string="Decline code",
+        readonly=True,
+        copy=False,
+        help="The bank's reason for declining this card payment (Stripe's decline code).",
+    )
 
     @api.constrains("token_id", "provider_id")
     def _check_ofn_token_of_the_same_hub(self):
@@ -66,6 +73,18 @@ class PaymentTransaction(models.Model):
             if fee:
                 payload["application_fee_amount"] = fee
         return payload
+
+    def _process_notification_data(self, notification_data):
+        """Override of `payment_stripe`: a declined PaymentIntent keeps the bank's reason, its
+        ``last_payment_error.decline_code`` (in an offline payment's error response too, which
+        carries the intent, and in the answer of a customer's payment or of a webhook)."""
+        super()._process_notification_data(notification_data)
+        intent = notification_data.get("payment_intent")
+        if self.provider_code != "stripe" or not isinstance(intent, dict):
+            return
+        if self.state in ("error", "cancel"):
+            error = intent.get("last_payment_error") or {}
+            self.ofn_decline_code = error.get("decline_code") or False
 
     # === A PAYMENT WHOSE ANSWER WAS LOST === #
 
