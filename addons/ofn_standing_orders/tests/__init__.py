@@ -7,3 +7,4 @@ from . import test_charge_failures
 from . import test_authentication
 from . import test_concurrent_confirmation
 from . import test_pause_cancel
+from . import test_customer_pays
