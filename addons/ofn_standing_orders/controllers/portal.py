@@ -38,6 +38,11 @@ STATE_BADGES = {
 }
 
 
+def _form_route(path):
+    """A page of the customer's with a form: GET shows it, POST sends it."""
+    return http.route(PAGE + path, type="http", auth="user", methods=["GET", "POST"], website=True)
+
+
 class StandingOrderPortal(CustomerPortal):
     # ------------------------------------------------------------------ home
     def _prepare_home_portal_values(self, counters):
@@ -200,13 +205,7 @@ class StandingOrderPortal(CustomerPortal):
         return self._standing_orders_back(message=message)
 
     # ------------------------------------------------------------------ quantities
-    @http.route(
-        PAGE + "/occurrence/<int:occurrence_id>/quantities",
-        type="http",
-        auth="user",
-        methods=["GET", "POST"],
-        website=True,
-    )
+    @_form_route("/occurrence/<int:occurrence_id>/quantities")
     def occurrence_quantities(self, occurrence_id, error=None, **kwargs):
         """GET: the form with the placed order's lines; POST: their new quantities, sent as
         ``qty_<line id>`` fields."""
@@ -257,13 +256,7 @@ class StandingOrderPortal(CustomerPortal):
         )
 
     # ------------------------------------------------------------------ pay now
-    @http.route(
-        PAGE + "/occurrence/<int:occurrence_id>/pay",
-        type="http",
-        auth="user",
-        methods=["GET", "POST"],
-        website=True,
-    )
+    @_form_route("/occurrence/<int:occurrence_id>/pay")
     def occurrence_pay(self, occurrence_id, error=None, card=None, new_card=None, **kwargs):
         """GET: the order to pay, why its payment failed, the customer's cards and a new card's
         entry; POST: pays with the card chosen (``card_id``)."""
@@ -288,14 +281,14 @@ class StandingOrderPortal(CustomerPortal):
                 self._pay_url(occurrence, error=_("Choose one of the cards of your wallet."))
             )
         try:
-            result = request.env["ofn.standing.order.occurrence"].browse(
-                occurrence.id
-            ).action_ofn_pay_now(request.env["payment.token"].browse(card.id))
+            result = (
+                request.env["ofn.standing.order.occurrence"]
+                .browse(occurrence.id)
+                .action_ofn_pay_now(request.env["payment.token"].browse(card.id))
+            )
         except UserError as failure:
             # never in a savepoint: the payment commits its steps (the outcome is recorded)
-            return request.redirect(
-                self._pay_url(occurrence, error=failure.args[0], card=card.id)
-            )
+            return request.redirect(self._pay_url(occurrence, error=failure.args[0], card=card.id))
         if result["state"] == "authenticate":
             tx = request.env["payment.transaction"].sudo().browse(result["tx_id"])
             return self._render_pay(occurrence, card=card.id, pending=tx)
@@ -319,9 +312,11 @@ class StandingOrderPortal(CustomerPortal):
         if not tx or tx.ofn_occurrence_id != occurrence:
             raise NotFound()
         try:
-            result = request.env["ofn.standing.order.occurrence"].browse(
-                occurrence.id
-            ).action_ofn_pay_now_done(tx)
+            result = (
+                request.env["ofn.standing.order.occurrence"]
+                .browse(occurrence.id)
+                .action_ofn_pay_now_done(tx)
+            )
         except UserError as failure:
             result = {"state": "failed", "message": failure.args[0]}
         return {**result, "redirect": self._after_pay_url(occurrence, result)}

@@ -17,10 +17,10 @@ DECLINES_WHEN_CHARGED = "pm_card_chargeCustomerFail"  # saved, declined when cha
 
 @tagged("post_install", "-at_install")
 class TestCustomerPays(OneHubChargeHttpCase):
-    """"Pay now": a customer pays an order whose card payment failed, or waits for their bank,
-    on the portal, with another wallet card or a new one; the payment is the occurrence's next
-    attempt, on-session on the hub's account; retries stop and the hub is told. Only their
-    own orders, only once."""
+    """The "Pay now" page: a customer pays an order whose card payment failed, or waits for
+    their bank, with another wallet card or a new one; the payment is the occurrence's next
+    attempt, on-session on the hub's account; retries stop and the hub is told. Only their own
+    orders, only once."""
 
     hub_name, manager_login = "Pay Now Hub", "pay_now_manager"
 
@@ -58,7 +58,8 @@ class TestCustomerPays(OneHubChargeHttpCase):
 
     def _json(self, url):
         return self.url_open(
-            url, data=json.dumps({"jsonrpc": "2.0", "params": {}}),
+            url,
+            data=json.dumps({"jsonrpc": "2.0", "params": {}}),
             headers={"Content-Type": "application/json"},
         )
 
