@@ -8,6 +8,9 @@ The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and
                                                         (one job per occurrence and attempt)
     awaiting_authentication --(customer's 3-D Secure)--> charged | failed
     charged --_book--> paid                             (batch: payments posted and reconciled)
+    failed | awaiting_authentication --action_ofn_pay_now--> paid | awaiting_authentication
+        | failed                    (the customer on the portal, on-session: the next attempt,
+                                     booked at once; a waiting PaymentIntent cancelled first)
 
 and, by the customer or the hub before the cycle closes: planned | empty | placed --skip-->
 skipped --unskip--> planned | placed; placed --(standing order stopped)--> cancelled.
