@@ -599,6 +599,8 @@ class OfnStandingOrderOccurrence(models.Model):
                 "next_charge_at": False,
                 "state": "confirmed",
                 "charge_unknown_since": False,
+                # the customer's payment is followed as the engine's (an unanswered one too)
+                **({"needs_attention": False} if card else {}),
             }
         )
         if card:
@@ -796,7 +798,6 @@ class OfnStandingOrderOccurrence(models.Model):
         that this was the last (the hub settles the invoice with the customer)."""
         hub = self.company_id.sudo()
         last = self.charge_attempts > hub.ofn_charge_retries
-        was_flagged = self.needs_attention  # the hub has its to-do already
         values = {
             "state": "failed",
             "failure_reason": reason,
@@ -820,15 +821,16 @@ class OfnStandingOrderOccurrence(models.Model):
         if not self.env.context.get("ofn_customer_present"):  # else told on the page
             self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
         self._enqueue_summary("confirmation")
-        if last and not was_flagged:
+        if last:
             self._flag_for_hub()
 
     def _flag_for_hub(self):
-        """After the last attempt: a to-do on the order for the hub's managers."""
+        """After the last attempt: a to-do on the order for the hub's managers (one: an
+        attempt of the customer's after the last one adds none)."""
         order = self.sale_order_id
         managers = self.company_id.ofn_managers()
         user = order.user_id if order.user_id in managers else managers[:1]
-        if user:
+        if user and not self._unpaid_todos():
             order.sudo().activity_schedule(
                 "mail.mail_activity_data_todo",
                 summary=_("Standing order unpaid"),
@@ -840,6 +842,14 @@ class OfnStandingOrderOccurrence(models.Model):
                 ),
                 user_id=user.id,
             )
+
+    def _unpaid_todos(self):
+        """The hub's open "unpaid" to-dos on the order (`_flag_for_hub`)."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        unpaid = {_("Standing order unpaid"), "Standing order unpaid"}
+        return self.sale_order_id.sudo().activity_ids.filtered(
+            lambda activity: activity.activity_type_id == todo and activity.summary in unpaid
+        )
 
     # --- the customer pays on the portal (on-session) --- #
 
@@ -904,8 +914,9 @@ class OfnStandingOrderOccurrence(models.Model):
         except RetryableJobError as busy:
             raise UserError(self._busy_message()) from busy
         commit_unit_of_work(self.env)
-        if not tx:
-            self._check_payable()  # paid meanwhile (by credit), or no longer to pay
+        if not tx:  # paid meanwhile (by credit), or no longer to pay
+            if self.state != "paid":
+                self._check_payable()
             return self._pay_now_result(tx)
         try:
             self._send_charge(tx, book_now=True)
@@ -1011,11 +1022,7 @@ class OfnStandingOrderOccurrence(models.Model):
         done, a note on the order says so, and each of the hub's managers gets an e-mail in
         their language."""
         order = self.sale_order_id.sudo()
-        todo = self.env.ref("mail.mail_activity_data_todo")
-        unpaid = {_("Standing order unpaid"), "Standing order unpaid"}
-        order.activity_ids.filtered(
-            lambda activity: activity.activity_type_id == todo and activity.summary in unpaid
-        ).action_feedback(feedback=_("Paid by the customer on the portal."))
+        self._unpaid_todos().action_feedback(feedback=_("Paid by the customer on the portal."))
         order.message_post(
             body=Markup("<p>%s</p>")
             % _(
