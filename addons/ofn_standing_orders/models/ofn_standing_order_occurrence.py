@@ -522,7 +522,9 @@ class OfnStandingOrderOccurrence(models.Model):
             tx = self._look_up(tx)
             commit_unit_of_work(self.env)
         if tx:
-            self._send_charge(tx)
+            # the customer's own payment, asked again after Stripe did not answer, is booked
+            # at once as when it was answered
+            self._send_charge(tx, book_now=tx.operation == "online_token")
 
     def _send_charge(self, tx, book_now=False):
         """Sends the committed payment ``tx`` to Stripe (no lock, no open transaction) and

@@ -1,6 +1,8 @@
 import json
 from urllib.parse import parse_qs, urlparse
 
+import requests
+
 from odoo import http, sql_db
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -224,6 +226,61 @@ class TestCustomerPays(OneHubChargeHttpCase):
         self._assert_paid(occurrence)
         self.assertEqual(len(occurrence.transaction_ids), 1, "nothing new sent")
         self.assertEqual(len(self._intents(self.account, occurrence)), 1)
+
+    # ------------------------------------------------------------------ Stripe does not answer
+    def _fault(self, path):
+        """The next requests to ``path`` are handled by Stripe, but the answers are lost
+        (three: the gateway's SDK client tries a request three times)."""
+        requests.post(
+            self.sandbox_url + "/_sandbox/faults",
+            data={"kind": "answer_lost", "path": path, "times": 3},
+            timeout=10,
+        ).raise_for_status()
+        self.addCleanup(requests.delete, self.sandbox_url + "/_sandbox/faults", timeout=10)
+
+    def test_no_answer_about_the_waiting_payment_sends_nothing_new(self):
+        customer = self._customer("Nora Nowait", [self.hub], test_card=THREE_D_SECURE)
+        self._standing(customer, self.schedule, [(self.veg_box, 1)])
+        occurrence = self._placed_and_closed(self.schedule)
+        self._confirm()
+        [waiting] = self._intents(self.account, occurrence)
+        other = self._save_card(customer, MASTERCARD)
+        user = self._user(customer)
+        self._fault(f"/v1/payment_intents/{waiting.id}/cancel")
+
+        with self.assertRaisesRegex(UserError, "try again in a minute"):
+            occurrence.with_user(user).action_ofn_pay_now(other.with_user(user))
+
+        self.assertEqual(occurrence.state, "awaiting_authentication")
+        self.assertEqual(occurrence.charge_attempts, 1)
+        self.assertEqual(len(self._intents(self.account, occurrence)), 1, "nothing new sent")
+
+        # a minute later: Stripe's stored answer (the waiting payment was cancelled)
+        result = occurrence.with_user(user).action_ofn_pay_now(other.with_user(user))
+
+        self.assertEqual(result["state"], "paid")
+        self._assert_paid(occurrence)
+        statuses = sorted(i.status for i in self._intents(self.account, occurrence))
+        self.assertEqual(statuses, ["canceled", "succeeded"])
+
+    def test_no_answer_to_the_customers_payment_is_asked_again_not_paid_twice(self):
+        _customer, occurrence, other = self._failed("Nils Noanswer")
+        user = self._user(_customer)
+        self._fault("/v1/payment_intents")
+
+        with self.assertRaisesRegex(UserError, "do not pay again"):
+            occurrence.with_user(user).action_ofn_pay_now(other.with_user(user))
+
+        self.assertEqual(occurrence.state, "confirmed", "its outcome is unknown")
+        self.assertTrue(occurrence.charge_unknown_since)
+        self.assertEqual(occurrence.transaction_ids.sorted("id")[-1].state, "draft")
+
+        # the engine asks Stripe again, with the same idempotency key
+        self._confirm()
+
+        self._assert_paid(occurrence)
+        self.assertEqual(len(self._intents(self.account, occurrence)), 2, "1 failed, 1 paid")
+        self.assertEqual(len(self._mails_to(self.manager.partner_id, "paid order")), 1)
 
     # ------------------------------------------------------------------ only once, only theirs
     def test_another_customers_order_is_not_found(self):
