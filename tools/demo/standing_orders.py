@@ -7,7 +7,9 @@ planned ahead, and standing orders in every state. Green Valley's last dairy cyc
 yesterday with its orders placed and NOT confirmed, one customer per outcome of the
 confirmation job; Orchard Lane's last cycle too, and Orchard Lane then disconnected its Stripe
 account. Running "Food hubs: confirm, invoice and charge the standing orders of closed cycles"
-(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome.
+(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome. Daniel's card was
+declined at last week's close: he pays those two orders on the portal ("Pay now") with his
+second card.
 
 Days are counted from today (the cycles are where a real hub's would be this week); times are
 the hub's local time, as the schedules say.
