@@ -866,8 +866,9 @@ class OfnStandingOrderOccurrence(models.Model):
         order's consent does not change.
 
         :param card: a `payment.token`, one of the customer's wallet cards
-        :return: ``{"state": "paid" | "authenticate" | "failed", "message": str}``, and for
-            ``authenticate`` (the bank asks for 3-D Secure in the browser) the ``tx_id``
+        :return: ``{"state": "paid" | "authenticate" | "failed" | "processing", "message":
+            str}`` (``failed``: the bank's words), and for ``authenticate`` (the bank asks for
+            3-D Secure in the browser) the ``tx_id``
         :rtype: dict
         :raise UserError: nothing to pay, the card or the hub cannot be used, the order is
             being processed, or Stripe did not answer (nothing new is sent; ask again later)
