@@ -37,6 +37,15 @@ class TestCustomerPays(OneHubChargeHttpCase):
         other = self._save_card(customer, MASTERCARD)
         return customer, occurrence, other
 
+    def _waiting(self, name):
+        """A customer whose card payment waits for their bank (3-D Secure)."""
+        customer = self._customer(name, [self.hub], test_card=THREE_D_SECURE)
+        self._standing(customer, self.schedule, [(self.veg_box, 1)])
+        occurrence = self._placed_and_closed(self.schedule)
+        self._confirm()
+        self.assertEqual(occurrence.state, "awaiting_authentication")
+        return customer, occurrence
+
     @staticmethod
     def _login_of(customer):
         return customer.name.lower().replace(" ", "_")
@@ -184,11 +193,7 @@ class TestCustomerPays(OneHubChargeHttpCase):
         )
 
     def test_a_waiting_payment_is_cancelled_before_paying_with_another_card(self):
-        customer = self._customer("Wanda Waiting", [self.hub], test_card=THREE_D_SECURE)
-        self._standing(customer, self.schedule, [(self.veg_box, 1)])
-        occurrence = self._placed_and_closed(self.schedule)
-        self._confirm()
-        self.assertEqual(occurrence.state, "awaiting_authentication")
+        customer, occurrence = self._waiting("Wanda Waiting")
         waiting = occurrence.transaction_ids
         other = self._save_card(customer, MASTERCARD)
         self._login(customer)
@@ -205,10 +210,7 @@ class TestCustomerPays(OneHubChargeHttpCase):
         )
 
     def test_a_waiting_payment_that_went_through_meanwhile_is_followed(self):
-        customer = self._customer("Walt Went", [self.hub], test_card=THREE_D_SECURE)
-        self._standing(customer, self.schedule, [(self.veg_box, 1)])
-        occurrence = self._placed_and_closed(self.schedule)
-        self._confirm()
+        customer, occurrence = self._waiting("Walt Went")
         [intent] = self._intents(self.account, occurrence)
         # the customer answered their bank, and Odoo was not told yet
         self._sandbox_client(self.account.stripe_account_id).raw_request(
@@ -239,10 +241,7 @@ class TestCustomerPays(OneHubChargeHttpCase):
         self.addCleanup(requests.delete, self.sandbox_url + "/_sandbox/faults", timeout=10)
 
     def test_no_answer_about_the_waiting_payment_sends_nothing_new(self):
-        customer = self._customer("Nora Nowait", [self.hub], test_card=THREE_D_SECURE)
-        self._standing(customer, self.schedule, [(self.veg_box, 1)])
-        occurrence = self._placed_and_closed(self.schedule)
-        self._confirm()
+        customer, occurrence = self._waiting("Nora Nowait")
         [waiting] = self._intents(self.account, occurrence)
         other = self._save_card(customer, MASTERCARD)
         user = self._user(customer)
