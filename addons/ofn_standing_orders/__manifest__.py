@@ -23,5 +23,13 @@
         "data/mail_templates.xml",
         "data/ofn_cycle_cron.xml",
     ],
+    "assets": {
+        "web.assets_frontend": [
+            "ofn_standing_orders/static/src/js/pay_now.js",
+        ],
+        "web.assets_tests": [
+            "ofn_standing_orders/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }

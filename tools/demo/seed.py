@@ -197,7 +197,8 @@ CUSTOMERS = [
     ("Bruno Petit", "bruno@demo.example", ["pm_card_authenticationRequired"], [0], 0.0),
     ("Chloé Durand", "chloe@demo.example", ["pm_card_visa"], [], 5.0),
     # for the standing orders (standing_orders.py): what happens to each at the next confirmation
-    ("Daniel Roux", "daniel@demo.example", ["pm_card_visa"], [0, 1], 0.0),  # card declined
+    # card declined; pays his failed orders on the portal with his second card
+    ("Daniel Roux", "daniel@demo.example", ["pm_card_visa", "pm_card_mastercard"], [0, 1], 0.0),
     ("Emma Blanc", "emma@demo.example", ["pm_card_visa"], [0, 1], 0.0),  # withdraws consent
     ("Farid Haddad", "farid@demo.example", ["pm_card_visa"], [0], 0.0),  # deletes his card
     ("Gabrielle Morel", "gabrielle@demo.example", ["pm_card_visa"], [0, 1, 3], 0.0),

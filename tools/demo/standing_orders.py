@@ -7,10 +7,11 @@ planned ahead, and standing orders in every state. Green Valley's last dairy cyc
 yesterday with its orders placed and NOT confirmed, one customer per outcome of the
 confirmation job; Orchard Lane's last cycle too, and Orchard Lane then disconnected its Stripe
 account. Running "Food hubs: confirm, invoice and charge the standing orders of closed cycles"
-(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome. Riverside's weekly
-cycle closes in two days and its check before the close has run: two payments are at risk (Hugo's
-card expired, Alice no longer allows the hub), both were e-mailed what to do and the hub's
-managers got the list.
+(Settings > Technical > Scheduled Actions > Run Manually) shows every outcome. Daniel's card was
+declined at last week's close: he pays those two orders on the portal ("Pay now") with his
+second card. Riverside's weekly cycle closes in two days and its check before the close has run:
+two payments are at risk (Hugo's card expired, Alice no longer allows the hub), both were
+e-mailed what to do and the hub's managers got the list.
 
 Days are counted from today (the cycles are where a real hub's would be this week); times are
 the hub's local time, as the schedules say.
@@ -95,7 +96,7 @@ STANDING_ORDERS = [
     ("chloe", "greenvalley", "weekly", {"veg_small": 1, "bread": 1},
      "invoice", "active", NEW, None, "placed, pay on invoice"),
     ("daniel", "greenvalley", "weekly", {"veg_large": 1},
-     "card", "active", OLD, None, "paid last week, placed this week"),
+     "card", "active", OLD, None, "card declined last week: Daniel pays it on the portal"),
     ("emma", "greenvalley", "weekly", {"veg_small": 1},
      "card", "paused", OLD, None, "paused after last week: not placed this week"),
     ("farid", "greenvalley", "weekly", {"fruit": 1},
@@ -112,7 +113,7 @@ STANDING_ORDERS = [
     ("alice", "riverside", "weekly", {"veg_small": 1, "bread": 1},
      "card", "active", OLD, None, "paid last week, placed; at risk: no longer allows the hub"),
     ("daniel", "riverside", "weekly", {"eggs": 2, "fruit": 1},
-     "card", "active", OLD, None, "paid last week, placed this week"),
+     "card", "active", OLD, None, "card declined last week: Daniel pays it on the portal"),
     ("gabrielle", "riverside", "weekly", {"veg_large": 1},
      "card", "active", OLD, None, "paid last week, placed this week"),
     ("hugo", "riverside", "weekly", {"veg_large": 1, "eggs": 2},
@@ -220,17 +221,26 @@ def seed(env, hubs, customers, sandbox_url):
         )
 
     # 3. last week's cycles: placed, closed, confirmed and paid (pay on invoice: paid by
-    #    bank transfer)
+    #    bank transfer), but Daniel had reported his card lost: his bank declines it since,
+    #    his orders wait for him to pay them on the portal ("Pay now", with his second card)
     past = Cycle
     for slug in ("greenvalley", "riverside"):
         past |= _last_closed_cycle(env, schedules[slug, "weekly"], today)
     _place(past)
+    daniel_card = customers["daniel"].ofn_default_card()
+    requests.post(
+        sandbox_url + "/_sandbox/cards/block",
+        data={"payment_method": daniel_card.stripe_payment_method},
+        timeout=10,
+    ).raise_for_status()
     env["ofn.standing.order.occurrence"]._cron_confirm()
     _run_queue(env)
     _backdate(past)
     for occurrence in past.mapped(_occurrences):
         invoice = occurrence.invoice_id
-        if invoice.payment_state == "not_paid":
+        if occurrence.standing_order_id.payment_mode == "invoice" and (
+            invoice.payment_state == "not_paid"
+        ):
             env["account.payment.register"].with_company(invoice.company_id).with_context(
                 active_model="account.move", active_ids=invoice.ids
             ).create({}).action_create_payments()
@@ -246,12 +256,6 @@ def seed(env, hubs, customers, sandbox_url):
     orchard = _last_closed_cycle(env, schedules["orchardlane", "weekly"], today)
     _place(ready | orchard)
     _backdate(ready | orchard)
-    daniel_card = customers["daniel"].ofn_default_card()
-    requests.post(  # Daniel reports his card lost: his bank declines it from now on
-        sandbox_url + "/_sandbox/cards/block",
-        data={"payment_method": daniel_card.stripe_payment_method},
-        timeout=10,
-    ).raise_for_status()
     emma_consent = customers["emma"].ofn_consent_ids.filtered(
         lambda consent: consent.company_id == hubs["greenvalley"]
     )
@@ -300,6 +304,9 @@ def _instructions(count):
         "  no consent, card deleted, hub disconnected.",
         "  Riverside's weekly cycle closes in two days: Hugo's and Alice's payments are at risk",
         "  (e-mails in Settings > Technical > Emails; Hugo's card is flagged on his Wallet).",
+        "  Pay now: daniel@demo.example's card was declined last week (Green Valley's and",
+        "  Riverside's veg boxes): My Account > Standing orders > Pay now, with his second card",
+        "  (or a new one, e.g. 4000 0027 6000 3184 for 3-D Secure).",
     ]
 
 

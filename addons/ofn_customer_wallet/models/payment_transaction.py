@@ -1,8 +1,6 @@
 from odoo import _, fields, models
 from odoo.tools import consteq, hmac
 
-from odoo.addons.payment_stripe.controllers.main import StripeController
-
 _TOKEN_SCOPE = "ofn_customer_wallet.authenticate"
 
 
@@ -24,7 +22,7 @@ class PaymentTransaction(models.Model):
         confirmed by the customer waits for them, instead of failing."""
         intent = super()._stripe_create_intent()
         if (
-            self.operation == "offline"
+            self._ofn_waits_for_authentication()
             and self.provider_id.ofn_stripe_account_id
             and (intent or {}).get("status") == "requires_action"
         ):
@@ -39,6 +37,11 @@ class PaymentTransaction(models.Model):
             )
         return intent
 
+    def _ofn_waits_for_authentication(self):
+        """Whether this payment, when the bank asks for 3-D Secure, waits for the customer
+        (rather than being left to payment_stripe's checkout): an off-session charge."""
+        return self.operation == "offline"
+
     # === ACTION METHODS === #
 
     def action_ofn_complete_authentication(self):
@@ -50,11 +53,7 @@ class PaymentTransaction(models.Model):
         """
         self.ensure_one()
         self.check_access("write")
-        notification_data = {"reference": self.reference}
-        StripeController._include_payment_intent_in_notification_data(
-            self.ofn_payment_intent(), notification_data
-        )
-        self._handle_notification_data("stripe", notification_data)
+        self._ofn_process_stripe_intent(self.ofn_payment_intent())
         if self.state in ("done", "authorized", "error", "cancel"):
             self.ofn_requires_authentication = False
         return self.state

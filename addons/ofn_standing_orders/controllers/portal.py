@@ -1,6 +1,8 @@
 """The customer's "My standing orders" page (/my/standing_orders, ARCHITECTURE.md §3 routes): each
 standing order with its coming and recent cycles, how each cycle's order is paid, and until a
-cycle closes: skip it, take it back, change the quantities of the order placed for it."""
+cycle closes: skip it, take it back, change the quantities of the order placed for it. An order
+whose card payment failed, or waits for the bank, is paid by the customer on its "Pay now"
+page, with a wallet card or a new one."""
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
@@ -9,6 +11,7 @@ from odoo import _, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
+from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
 from odoo.addons.ofn_stripe_connect.utils import format_local_time
 from odoo.addons.portal.controllers.portal import CustomerPortal
 
@@ -17,6 +20,9 @@ PAGE = "/my/standing_orders"
 # the cycles shown per standing order: the coming ones (not closed), then the last closed ones
 UPCOMING_CYCLES = 6
 RECENT_CYCLES = 3
+
+# what the customer may pay on the pay page: a failed card payment, or one waiting for the bank
+PAYABLE_STATES = ("failed", "awaiting_authentication")
 
 # Bootstrap badge of each occurrence state
 STATE_BADGES = {
@@ -30,6 +36,11 @@ STATE_BADGES = {
     "failed": "text-bg-danger",
     "cancelled": "text-bg-secondary",
 }
+
+
+def _form_route(path):
+    """A page of the customer's with a form: GET shows it, POST sends it."""
+    return http.route(PAGE + path, type="http", auth="user", methods=["GET", "POST"], website=True)
 
 
 class StandingOrderPortal(CustomerPortal):
@@ -111,7 +122,22 @@ class StandingOrderPortal(CustomerPortal):
             "order_url": order.get_portal_url() if order and order.state != "cancel" else False,
             "invoice_url": invoice.get_portal_url() if invoice else False,
             "authenticate_url": waiting.ofn_authentication_url() if waiting else False,
+            "pay_url": self._pay_url(occurrence) if self._payable(occurrence) else False,
         }
+
+    @staticmethod
+    def _payable(occurrence):
+        """Whether the customer may pay the order now on the pay page."""
+        return bool(
+            occurrence.state in PAYABLE_STATES
+            and occurrence.invoice_id
+            and occurrence.standing_order_id.payment_mode == "card"
+        )
+
+    @staticmethod
+    def _pay_url(occurrence, **query):
+        url = f"{PAGE}/occurrence/{occurrence.id}/pay"
+        return url + ("?" + url_encode(query) if query else "")
 
     def _refused(self, act):
         """Runs a customer's change in a savepoint: the page with the reason when it is refused
@@ -179,13 +205,7 @@ class StandingOrderPortal(CustomerPortal):
         return self._standing_orders_back(message=message)
 
     # ------------------------------------------------------------------ quantities
-    @http.route(
-        PAGE + "/occurrence/<int:occurrence_id>/quantities",
-        type="http",
-        auth="user",
-        methods=["GET", "POST"],
-        website=True,
-    )
+    @_form_route("/occurrence/<int:occurrence_id>/quantities")
     def occurrence_quantities(self, occurrence_id, error=None, **kwargs):
         """GET: the form with the placed order's lines; POST: their new quantities, sent as
         ``qty_<line id>`` fields."""
@@ -234,6 +254,105 @@ class StandingOrderPortal(CustomerPortal):
                 changes="; ".join(changes),
             )
         )
+
+    # ------------------------------------------------------------------ pay now
+    @_form_route("/occurrence/<int:occurrence_id>/pay")
+    def occurrence_pay(self, occurrence_id, error=None, card=None, new_card=None, **kwargs):
+        """GET: the order to pay, why its payment failed, the customer's cards and a new card's
+        entry; POST: pays with the card chosen (``card_id``)."""
+        occurrence = self._own_occurrence(occurrence_id)
+        if not self._payable(occurrence):
+            if occurrence.state == "paid":
+                return self._standing_orders_back(
+                    message=_("Your order %(order)s is paid.", order=occurrence.sale_order_id.name)
+                )
+            return self._standing_orders_back(
+                error=_("There is nothing to pay for this order now.")
+            )
+        if request.httprequest.method == "POST":
+            return self._pay(occurrence, kwargs.get("card_id"))
+        return self._render_pay(occurrence, error=error, card=card, new_card=new_card)
+
+    def _pay(self, occurrence, card_id):
+        cards = self._wallet_cards()
+        card = cards.filtered(lambda c: str(c.id) == (card_id or "").strip())
+        if not card:
+            return request.redirect(
+                self._pay_url(occurrence, error=_("Choose one of the cards of your wallet."))
+            )
+        try:
+            result = (
+                request.env["ofn.standing.order.occurrence"]
+                .browse(occurrence.id)
+                .action_ofn_pay_now(request.env["payment.token"].browse(card.id))
+            )
+        except UserError as failure:
+            # never in a savepoint: the payment commits its steps (the outcome is recorded)
+            return request.redirect(self._pay_url(occurrence, error=failure.args[0], card=card.id))
+        if result["state"] == "authenticate":
+            tx = request.env["payment.transaction"].sudo().browse(result["tx_id"])
+            return self._render_pay(occurrence, card=card.id, pending=tx)
+        return request.redirect(self._after_pay_url(occurrence, result, card.id))
+
+    def _after_pay_url(self, occurrence, result, card_id=None):
+        if result["state"] == "failed":
+            return self._pay_url(occurrence, error=result["message"], card=card_id or "")
+        return PAGE + "?" + url_encode({"message": result["message"]})
+
+    @http.route(
+        PAGE + "/occurrence/<int:occurrence_id>/pay/<int:tx_id>/done",
+        type="json",
+        auth="user",
+        methods=["POST"],
+    )
+    def occurrence_pay_done(self, occurrence_id, tx_id):
+        """After 3-D Secure in the browser: the payment's outcome, and where to go next."""
+        occurrence = self._own_occurrence(occurrence_id)
+        tx = request.env["payment.transaction"].sudo().browse(tx_id).exists()
+        if not tx or tx.ofn_occurrence_id != occurrence:
+            raise NotFound()
+        try:
+            result = (
+                request.env["ofn.standing.order.occurrence"]
+                .browse(occurrence.id)
+                .action_ofn_pay_now_done(tx)
+            )
+        except UserError as failure:
+            result = {"state": "failed", "message": failure.args[0]}
+        return {**result, "redirect": self._after_pay_url(occurrence, result)}
+
+    def _render_pay(self, occurrence, error=None, card=None, new_card=None, pending=None):
+        cards = self._wallet_cards()
+        chosen = cards.filtered(lambda c: str(c.id) == str(card or ""))
+        if new_card:
+            chosen = cards.sorted("id")[-1:]
+        chosen = chosen or cards.filtered("ofn_is_default")[:1] or cards[:1]
+        last = occurrence.transaction_ids.sorted("id")[-1:]
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ofn_standing_order_pay",
+                "occurrence": occurrence,
+                "cards": cards,
+                "chosen": chosen,
+                "reason": occurrence.failure_message
+                or (last._ofn_bank_message() if last.state in ("error", "cancel") else ""),
+                "tz": self._customer_tz(),
+                "error": error,
+                "pending": pending,
+                "client_secret": pending.ofn_payment_intent().get("client_secret")
+                if pending
+                else False,
+                "stripe_account": occurrence.company_id.ofn_stripe_account_id.stripe_account_id,
+                "return_url": self._pay_url(occurrence, new_card=1),
+                "stripe_js_url": get_setting("OFN_STRIPE_JS_URL"),
+                "publishable_key": get_setting("OFN_STRIPE_PUBLISHABLE_KEY"),
+            }
+        )
+        return request.render("ofn_standing_orders.portal_standing_order_pay", values)
+
+    def _wallet_cards(self):
+        return self._standing_customer().sudo().ofn_wallet_card_ids.filtered("active")
 
     # ------------------------------------------------------------------ ownership
     def _standing_customer(self):

@@ -8,6 +8,9 @@ The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and
                                                         (one job per occurrence and attempt)
     awaiting_authentication --(customer's 3-D Secure)--> charged | failed
     charged --_book--> paid                             (batch: payments posted and reconciled)
+    failed | awaiting_authentication --action_ofn_pay_now--> paid | awaiting_authentication
+        | failed                    (the customer on the portal, on-session: the next attempt,
+                                     booked at once; a waiting PaymentIntent cancelled first)
 
 a failed attempt is retried as the hub's policy says, unless the bank's decline is a hard one
 (HARD_DECLINE_CODES: lost or stolen card, wrong number...): then never, the customer is asked to
@@ -36,6 +39,7 @@ run twice, or run again after its worker died, never charges twice.
 import logging
 import random
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from markupsafe import Markup
@@ -99,6 +103,9 @@ _CONFIRMABLE = """o.state = 'placed' AND EXISTS (
 _CHARGE_OPEN = "o.state IN ('confirmed', 'failed') AND NOT COALESCE(o.needs_attention, FALSE)"
 _CHARGEABLE = f"{_CHARGE_OPEN} AND o.next_charge_at <= %(now)s"
 _BOOKABLE = "o.state = 'charged'"
+# what the customer may pay on the portal: a failed card payment (tried again or not), or one
+# waiting for their bank
+_PAYABLE = "o.state IN ('failed', 'awaiting_authentication')"
 _UNANSWERED = """o.state = 'confirmed' AND o.charge_unknown_since IS NOT NULL
     AND NOT COALESCE(o.needs_attention, FALSE)"""
 # the check before the close: the occurrences to be charged by card whose cycle closes within
@@ -566,13 +573,19 @@ class OfnStandingOrderOccurrence(models.Model):
            429) leaves the outcome unknown: the job is run again later with the same key,
            until Stripe answers, and never sends a new attempt meanwhile."""
         self.ensure_one()
-        # one charge job per occurrence at a time, for as long as its connection lives (a
-        # session lock: neither a row lock nor a transaction; released if the worker dies)
+        with self._charge_lock():
+            self._charge_unlocked(attempt)
+
+    @contextmanager
+    def _charge_lock(self):
+        """One charge of the occurrence at a time (the engine's job, or the customer paying on
+        the portal), for as long as its connection lives: a session lock, neither a row lock
+        nor a transaction, released if the worker dies. Busy: ``RetryableJobError``."""
         self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [_CHARGE_LOCK, self.id])
         if not self.env.cr.fetchone()[0]:
             raise RetryableJobError("another job charges this order", seconds=10, ignore_retry=True)
         try:
-            self._charge_unlocked(attempt)
+            yield
         finally:
             # the connection goes back to Odoo's pool: its session lock must not go with it
             unlock = ("SELECT pg_advisory_unlock(%s, %s)", [_CHARGE_LOCK, self.id])
@@ -590,8 +603,16 @@ class OfnStandingOrderOccurrence(models.Model):
         if tx and self._past_replay_window():
             tx = self._look_up(tx)
             commit_unit_of_work(self.env)
-        if not tx:
-            return
+        if tx:
+            # the customer's own payment, asked again after Stripe did not answer, is booked
+            # at once as when it was answered
+            self._send_charge(tx, book_now=tx.operation == "online_token")
+
+    def _send_charge(self, tx, book_now=False):
+        """Sends the committed payment ``tx`` to Stripe (no lock, no open transaction) and
+        records the outcome; ``book_now``: a payment that went through is booked at once (the
+        customer paying on the portal), not with the hub's batch. Stripe's answer lost:
+        ``RetryableJobError`` once the unknown outcome is recorded."""
         try:
             tx.with_context(ofn_stripe_commit_before_call=True)._send_payment_request()
         except StripeGatewayError as error:
@@ -604,6 +625,11 @@ class OfnStandingOrderOccurrence(models.Model):
                     else CHARGE_UNANSWERED_RETRY_MINUTES * 60
                 )
                 raise RetryableJobError(error.reason, seconds=seconds, ignore_retry=True) from error
+            if error.payment_intent:
+                # a card declined on-session (an off-session request returns it as its answer)
+                tx._ofn_process_stripe_intent(error.payment_intent)
+                self._follow(tx)
+                return
             # the platform lost access to the hub's account, or Stripe refused the request:
             # nothing was charged
             tx._set_error(str(error))
@@ -614,13 +640,21 @@ class OfnStandingOrderOccurrence(models.Model):
             tx._set_error(str(error))
             self._fail("error", str(error))
             return
-        self._follow(tx)
+        if book_now and tx.state == "done" and not tx.is_post_processed:
+            tx._post_process()  # booked; the occurrence follows
+        else:
+            self._follow(tx)
 
-    def _prepare_charge(self, attempt):
+    def _prepare_charge(self, attempt, card=None):
         """The payment transaction to send for ``attempt``, or None when there is nothing to
-        send (another job has the occurrence, the attempt is over, or it needs no card)."""
-        if not self._lock(_CHARGE_OPEN):
-            if self._find(f"o.id = {int(self.id)} AND {_CHARGE_OPEN}"):
+        send (another job has the occurrence, the attempt is over, or it needs no card).
+
+        ``card``: the hub's token of the card the customer pays with on the portal (an
+        on-session payment of a failed or waiting order); else the card the customer allowed
+        the hub to charge, off-session."""
+        where = _PAYABLE if card else _CHARGE_OPEN
+        if not self._lock(where):
+            if self._find(f"o.id = {int(self.id)} AND {where}"):
                 # another job (or the customer) holds the occurrence: this one runs later
                 raise RetryableJobError("occurrence busy", seconds=10, ignore_retry=True)
             return None
@@ -649,12 +683,17 @@ class OfnStandingOrderOccurrence(models.Model):
                 "next_charge_at": False,
                 "state": "confirmed",
                 "charge_unknown_since": False,
+                # the customer's payment is followed as the engine's (an unanswered one too)
+                **({"needs_attention": False} if card else {}),
             }
         )
-        token, reason, message = self._card_to_charge()
-        if not token:
-            self._fail(reason, message)
-            return None
+        if card:
+            token = card
+        else:
+            token, reason, message = self._card_to_charge()
+            if not token:
+                self._fail(reason, message)
+                return None
         return (
             self.env["payment.transaction"]
             .sudo()
@@ -667,7 +706,7 @@ class OfnStandingOrderOccurrence(models.Model):
                     "amount": invoice.amount_residual,
                     "currency_id": invoice.currency_id.id,
                     "reference": reference,
-                    "operation": "offline",
+                    "operation": "online_token" if card else "offline",
                     "invoice_ids": [Command.set(invoice.ids)],
                     "ofn_occurrence_id": self.id,
                 }
@@ -845,9 +884,16 @@ class OfnStandingOrderOccurrence(models.Model):
             if tx.is_post_processed and self.invoice_id.payment_state in ("paid", "in_payment"):
                 # booked already (after the customer's 3-D Secure, or by a webhook)
                 self.write(
-                    {"state": "paid", "next_charge_at": False, "charge_unknown_since": False}
+                    {
+                        "state": "paid",
+                        "next_charge_at": False,
+                        "charge_unknown_since": False,
+                        "needs_attention": False,
+                    }
                 )
                 self._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+                if tx.operation == "online_token":
+                    self._tell_hub_paid_by_customer(tx)
                 return
             self.write(
                 {
@@ -868,9 +914,10 @@ class OfnStandingOrderOccurrence(models.Model):
                         "charge_unknown_since": False,
                     }
                 )
-                self._enqueue_notification(
-                    "ofn_standing_orders.mail_template_authentication_required"
-                )
+                if not self.env.context.get("ofn_customer_present"):
+                    self._enqueue_notification(
+                        "ofn_standing_orders.mail_template_authentication_required"
+                    )
                 self._enqueue_summary("confirmation")
         elif tx.state in ("error", "cancel") and self.state in (
             "confirmed",
@@ -912,17 +959,19 @@ class OfnStandingOrderOccurrence(models.Model):
             f", {decline_code}" if decline_code else "",
             ", last attempt" if last else "",
         )
-        self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
+        if not self.env.context.get("ofn_customer_present"):  # else told on the page
+            self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
         self._enqueue_summary("confirmation")
         if last:
             self._flag_for_hub()
 
     def _flag_for_hub(self):
-        """After the last attempt: a to-do on the order for the hub's managers."""
+        """After the last attempt: a to-do on the order for the hub's managers (one: an
+        attempt of the customer's after the last one adds none)."""
         order = self.sale_order_id
         managers = self.company_id.ofn_managers()
         user = order.user_id if order.user_id in managers else managers[:1]
-        if user:
+        if user and not self._unpaid_todos():
             if self.hard_decline:
                 note = _(
                     "The bank refused the card for good (%(reason)s, %(code)s): it is not "
@@ -948,15 +997,211 @@ class OfnStandingOrderOccurrence(models.Model):
 
     def _close_hub_todo(self):
         """The order is settled: the engine's "unpaid" to-do on it is done."""
-        self.sale_order_id.sudo().activity_ids.filtered(
-            lambda activity: (
-                activity.automated
-                and activity.activity_type_id == self.env.ref("mail.mail_activity_data_todo")
-            )
-        ).action_feedback(feedback=_("Settled: %(state)s", state=self._state_label()))
+        self._unpaid_todos().action_feedback(
+            feedback=_("Settled: %(state)s", state=self._state_label())
+        )
 
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
+    def _unpaid_todos(self):
+        """The hub's open "unpaid" to-dos on the order (`_flag_for_hub`, the engine's own)."""
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        return self.sale_order_id.sudo().activity_ids.filtered(
+            lambda activity: activity.automated and activity.activity_type_id == todo
+        )
+
+    # --- the customer pays on the portal (on-session) --- #
+
+    def action_ofn_pay_now(self, card):
+        """Route of the portal's "Pay now": the customer pays this order, whose card payment
+        failed or waits for their bank, with ``card``, one of their wallet cards: an on-session
+        direct charge on the hub's account with the hub's clone of the card, the occurrence's
+        next attempt (same discipline as the engine's charge: the attempt's payment committed
+        under the occurrence's lock, Stripe called with no lock, the outcome recorded after;
+        the engine's retries stop). A payment waiting for the bank is cancelled on Stripe
+        first (or, if it went through meanwhile, followed: nothing new is sent). The standing
+        order's consent does not change.
+
+        :param card: a `payment.token`, one of the customer's wallet cards
+        :return: ``{"state": "paid" | "authenticate" | "failed" | "processing", "message":
+            str}`` (``failed``: the bank's words), and for ``authenticate`` (the bank asks for
+            3-D Secure in the browser) the ``tx_id``
+        :rtype: dict
+        :raise UserError: nothing to pay, the card or the hub cannot be used, the order is
+            being processed, or Stripe did not answer (nothing new is sent; ask again later)
+        """
+        self.ensure_one()
+        self.check_access("read")
+        card = card._ofn_check_own_wallet_card()
+        occurrence = self.sudo()
+        if card.partner_id != occurrence.partner_id.commercial_partner_id or not card.active:
+            raise UserError(_("Choose one of the cards of your wallet."))
+        try:
+            with occurrence._charge_lock():
+                return occurrence.with_context(ofn_customer_present=True)._pay_now(card)
+        except RetryableJobError as busy:
+            raise UserError(self._busy_message()) from busy
+
+    def action_ofn_pay_now_done(self, tx):
+        """Route of the pay page once the customer answered their bank (3-D Secure): the
+        outcome of the customer's payment ``tx`` is read from Stripe and followed.
+
+        :return: as `action_ofn_pay_now`
+        :rtype: dict
+        """
+        self.ensure_one()
+        self.check_access("read")
+        occurrence = self.sudo()
+        tx = tx.sudo()
+        if tx not in occurrence.transaction_ids or tx.operation != "online_token":
+            raise UserError(_("This is not a payment of your order."))
+        if tx.state == "pending" and tx.ofn_requires_authentication:
+            tx.with_context(ofn_customer_present=True).action_ofn_complete_authentication()
+        return occurrence._pay_now_result(tx)
+
+    def _pay_now(self, card):
+        self._check_payable()
+        account = self.company_id.ofn_stripe_account_id
+        token = card.ofn_clone_for(account)  # may ask Stripe: no lock held on the occurrence
+        commit_unit_of_work(self.env)
+        waiting = self._waiting_payment()
+        if waiting:
+            self._cancel_waiting_payment(waiting)
+            if self.state == "paid":
+                return self._pay_now_result(waiting)
+        try:
+            tx = self._prepare_charge(self.charge_attempts + 1, card=token)
+        except RetryableJobError as busy:
+            raise UserError(self._busy_message()) from busy
+        commit_unit_of_work(self.env)
+        if not tx:  # paid meanwhile (by credit), or no longer to pay
+            if self.state != "paid":
+                self._check_payable()
+            return self._pay_now_result(tx)
+        try:
+            self._send_charge(tx, book_now=True)
+        except RetryableJobError as unanswered:
+            raise UserError(
+                _(
+                    "Stripe did not answer your payment: it is checked again in a few minutes "
+                    "and can never be charged twice. Please do not pay again; look at your "
+                    "order in a few minutes."
+                )
+            ) from unanswered
+        return self._pay_now_result(tx)
+
+    def _busy_message(self):
+        return _("Your order is being processed right now: please try again in a minute.")
+
+    def _check_payable(self):
+        """Raises a plain message when the customer cannot pay this order now."""
+        self.invalidate_recordset()
+        if self.state == "paid":
+            raise UserError(_("Your order %(order)s is paid.", order=self.sale_order_id.name))
+        if self.state not in ("failed", "awaiting_authentication") or not self.invoice_id:
+            raise UserError(_("There is nothing to pay for this order now."))
+        account = self.company_id.sudo().ofn_stripe_account_id
+        if not account or account.state != "connected" or not account.provider_id:
+            raise UserError(
+                _(
+                    "%(hub)s cannot take card payments right now: please contact them.",
+                    hub=self.company_id.name,
+                )
+            )
+
+    def _waiting_payment(self):
+        """The payment of this occurrence waiting for the customer's bank, if any."""
+        return self.transaction_ids.sorted("id")[-1:].filtered(
+            lambda tx: tx.state == "pending" and tx.ofn_requires_authentication
+        )
+
+    def _cancel_waiting_payment(self, tx):
+        """Cancels on Stripe the PaymentIntent of ``tx``, which waits for the customer's bank,
+        before the customer pays otherwise: it can never be completed as well. Stripe's answer
+        is recorded; one that says the payment went through meanwhile is followed (the order is
+        paid). No answer: nothing is known, nothing new is sent."""
+        named = tx._ofn_naming_stripe_posts("ofn-pay-now-cancel").with_context(
+            ofn_stripe_commit_before_call=True
+        )
+        try:
+            try:
+                intent = named.provider_id._stripe_make_request(
+                    f"payment_intents/{tx.provider_reference}/cancel"
+                )
+            except StripeGatewayError as error:
+                if error.ask_again:
+                    raise
+                # Stripe refused to cancel it: read where the payment is
+                intent = named.ofn_payment_intent()
+        except StripeGatewayError as error:
+            if error.ask_again:
+                raise UserError(
+                    _(
+                        "Stripe did not answer about your waiting payment: nothing was sent. "
+                        "Please try again in a minute."
+                    )
+                ) from error
+            raise UserError(
+                _("Your waiting payment could not be cancelled: %(reason)s", reason=error.reason)
+            ) from error
+        tx._ofn_process_stripe_intent(intent)
+        if tx.state == "done":
+            tx._post_process()  # it went through meanwhile: booked, the occurrence follows
+            return
+        if tx.state not in ("cancel", "error"):
+            raise UserError(
+                _("Your bank is still processing the waiting payment: please try again later.")
+            )
+        tx.ofn_requires_authentication = False
+
+    def _pay_now_result(self, tx):
+        """What the pay page tells the customer after their payment ``tx``."""
+        self.invalidate_recordset()
+        if self.state == "paid":
+            return {
+                "state": "paid",
+                "message": _(
+                    "Thank you: your order %(order)s is paid.", order=self.sale_order_id.name
+                ),
+            }
+        if tx and tx.state == "pending" and tx.ofn_requires_authentication:
+            return {
+                "state": "authenticate",
+                "tx_id": tx.id,
+                "message": _("Your bank asks you to confirm this payment."),
+            }
+        if tx and tx.state in ("error", "cancel"):
+            return {"state": "failed", "message": tx._ofn_bank_message()}
+        return {
+            "state": "processing",
+            "message": _("Your payment is being processed: look at your order in a minute."),
+        }
+
+    def _tell_hub_paid_by_customer(self, tx):
+        """The customer paid this failed order on the portal: the hub's "unpaid" to-do is
+        done, a note on the order says so, and each of the hub's managers gets an e-mail in
+        their language."""
+        order = self.sale_order_id.sudo()
+        self._unpaid_todos().action_feedback(feedback=_("Paid by the customer on the portal."))
+        order.message_post(
+            body=Markup("<p>%s</p>")
+            % _(
+                "%(customer)s paid this order from the portal (%(card)s, %(reference)s).",
+                customer=self.partner_id.name,
+                card=tx.token_id.display_name,
+                reference=tx.reference,
+            ),
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer").sudo()
+        for manager in self.company_id.ofn_managers().partner_id:
+            template.with_context(lang=manager.lang).send_mail(
+                self.id,
+                email_values={"recipient_ids": [Command.set(manager.ids)]},
+                email_layout_xmlid="mail.mail_notification_light",
+            )
 
     # --- book --- #
 

@@ -47,6 +47,22 @@ class PaymentTransaction(models.Model):
                 self.ofn_occurrence_id._follow(self)
         return state
 
+    def _ofn_waits_for_authentication(self):
+        """Override of `ofn_customer_wallet`: the customer paying a standing order on the
+        portal (on-session) answers their bank in the browser; meanwhile the payment waits."""
+        return super()._ofn_waits_for_authentication() or (
+            bool(self.ofn_occurrence_id) and self.operation == "online_token"
+        )
+
+    def _stripe_prepare_payment_intent_payload(self):
+        """Override of `payment_stripe`, which charges every token off-session: the customer
+        paying a standing order on the portal is there (on-session), so their bank may ask
+        for 3-D Secure in the browser."""
+        payload = super()._stripe_prepare_payment_intent_payload()
+        if self.ofn_occurrence_id and self.operation == "online_token":
+            del payload["off_session"]  # on-session: Stripe's default
+        return payload
+
     def _ofn_bank_message(self):
         """Why the bank refused, in its own words when payment_stripe kept them."""
         message = (self.state_message or "").strip()

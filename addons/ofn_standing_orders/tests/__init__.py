@@ -10,3 +10,4 @@ from . import test_pause_cancel
 from . import test_pre_close_check
 from . import test_decline_retries
 from . import test_payment_problems
+from . import test_customer_pays

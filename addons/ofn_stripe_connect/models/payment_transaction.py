@@ -103,10 +103,16 @@ class PaymentTransaction(models.Model):
         intent = self._ofn_find_stripe_intent()
         if intent is None:
             return False
+        self._ofn_process_stripe_intent(intent)
+        return True
+
+    def _ofn_process_stripe_intent(self, intent):
+        """This payment follows its PaymentIntent ``intent`` (a dict, as Stripe answers), as
+        payment_stripe processes the answer of its payment request."""
+        self.ensure_one()
         notification_data = {"reference": self.reference}
         StripeController._include_payment_intent_in_notification_data(intent, notification_data)
         self._handle_notification_data("stripe", notification_data)
-        return True
 
     def _ofn_find_stripe_intent(self):
         """This token payment's PaymentIntent on its hub's Stripe account, as payment_stripe
