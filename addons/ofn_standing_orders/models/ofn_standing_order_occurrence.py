@@ -1182,18 +1182,14 @@ class OfnStandingOrderOccurrence(models.Model):
         """The customer paid this failed order on the portal: the hub's "unpaid" to-do is
         done, a note on the order says so, and each of the hub's managers gets an e-mail in
         their language."""
-        order = self.sale_order_id.sudo()
         self._unpaid_todos().action_feedback(feedback=_("Paid by the customer on the portal."))
-        order.message_post(
-            body=Markup("<p>%s</p>")
-            % _(
+        self.sudo()._note_on_order(
+            _(
                 "%(customer)s paid this order from the portal (%(card)s, %(reference)s).",
                 customer=self.partner_id.name,
                 card=tx.token_id.display_name,
                 reference=tx.reference,
-            ),
-            message_type="comment",
-            subtype_xmlid="mail.mt_note",
+            )
         )
         template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer").sudo()
         for manager in self.company_id.ofn_managers().partner_id:
@@ -1650,6 +1646,7 @@ class OfnStandingOrderOccurrence(models.Model):
             waiting.ofn_requires_authentication = False
 
     def _note_on_order(self, text):
+        """A note for the hub on the order's chatter (the customer is not told of it)."""
         self.sale_order_id.message_post(
             body=Markup("<p>%s</p>") % text, message_type="comment", subtype_xmlid="mail.mt_note"
         )
@@ -1667,11 +1664,8 @@ class OfnStandingOrderOccurrence(models.Model):
             order.with_company(order.company_id).with_context(
                 disable_cancel_warning=True
             ).action_cancel()
-            order.message_post(
-                body=Markup("<p>%s</p>")
-                % _("The customer skipped this order cycle: the order is cancelled."),
-                message_type="comment",
-                subtype_xmlid="mail.mt_note",
+            occurrence._note_on_order(
+                _("The customer skipped this order cycle: the order is cancelled.")
             )
         occurrence.write({"state": "skipped"})
         occurrence.env.flush_all()  # as superuser: the hub's records are not the customer's
