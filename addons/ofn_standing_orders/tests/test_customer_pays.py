@@ -28,10 +28,10 @@ class TestCustomerPays(OneHubChargeHttpCase):
 
     # ------------------------------------------------------------------ helpers
     def _failed(self, name):
-        """A customer whose card payment failed (their card was reported lost), with a second
-        wallet card that works."""
+        """A customer whose card payment failed (not enough funds: a soft decline, tried again
+        by the hub's policy), with a second wallet card that works."""
         customer, occurrence = self._one(name)
-        self._block_card(customer.ofn_default_card())
+        self._block_card(customer.ofn_default_card(), "insufficient_funds")
         self._confirm()
         self.assertEqual(occurrence.state, "failed")
         other = self._save_card(customer, MASTERCARD)
