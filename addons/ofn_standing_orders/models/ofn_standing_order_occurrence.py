@@ -781,6 +781,8 @@ class OfnStandingOrderOccurrence(models.Model):
                 )
             )
         elif until and card.ofn_card_expires_before(until):
+            # (no f-string inside _(): the translations' extractor evaluates its arguments)
+            expiry = f"{card.ofn_card_exp_month:02d}/{card.ofn_card_exp_year}"
             problems.append(
                 (
                     "card_expires",
@@ -788,7 +790,7 @@ class OfnStandingOrderOccurrence(models.Model):
                         "The card of %(customer)s expires at the end of %(expiry)s, before the "
                         "cycle closes.",
                         customer=customer.name,
-                        expiry=f"{card.ofn_card_exp_month:02d}/{card.ofn_card_exp_year}",
+                        expiry=expiry,
                     ),
                 )
             )
