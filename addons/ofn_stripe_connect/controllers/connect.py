@@ -107,12 +107,14 @@ class StripeConnectController(http.Controller):
                 account=account.stripe_account_id,
             )
         due = (account.requirements_due or "").replace("\n", ", ")
+        # (not nested in the _() below: the translations' extractor would not see it)
+        still_needed = " " + _("Still needed: %(items)s.", items=due) if due else ""
         return _(
             "%(hub)s is linked to Stripe account %(account)s, but Stripe does not accept "
             "payments for it yet.%(due)s Finish the onboarding on Stripe, then refresh.",
             hub=account.company_id.name,
             account=account.stripe_account_id,
-            due=(" " + _("Still needed: %(items)s.", items=due)) if due else "",
+            due=still_needed,
         )
 
     def _result(self, company, message, ok, status=200):
