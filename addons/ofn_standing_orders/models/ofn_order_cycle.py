@@ -196,9 +196,9 @@ class OfnOrderCycle(models.Model):
             seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + len(charging or ()) // 4)
             raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
         template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
-        managers = self.company_id.ofn_managers().partner_id
-        if managers:
-            template.send_mail(
+        # one e-mail per language of the managers, each rendered in it (the template's lang)
+        for lang, managers in self.company_id.ofn_managers().partner_id.grouped("lang").items():
+            template.with_context(lang=lang or self.company_id.ofn_lang()).send_mail(
                 self.id,
                 email_values={"recipient_ids": [(6, 0, managers.ids)]},
                 email_layout_xmlid="mail.mail_notification_light",
