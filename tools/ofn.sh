@@ -496,13 +496,13 @@ po_statistics() {
 }
 
 cmd_i18n() {
-    local tmp addon lc po
+    local addon lc po
     ensure_venv
-    tmp=$(mktemp -d); trap 'rm -rf "$tmp"; pg_stop_at_exit' EXIT
-    i18n_export "$tmp"
+    I18N_TMP=$(mktemp -d); trap 'rm -rf "$I18N_TMP"; pg_stop_at_exit' EXIT
+    i18n_export "$I18N_TMP"
     for addon in ${MODULES//,/ }; do
         mkdir -p "$ROOT/addons/$addon/i18n"
-        cp "$tmp/$addon.pot" "$ROOT/addons/$addon/i18n/$addon.pot"
+        cp "$I18N_TMP/$addon.pot" "$ROOT/addons/$addon/i18n/$addon.pot"
         for lc in "${I18N_LANGS[@]}"; do
             po="$ROOT/addons/$addon/i18n/$lc.po"
             [ -f "$po" ] || continue
@@ -515,7 +515,8 @@ cmd_i18n() {
 cmd_i18n_check() {
     local tmp addon lc po pot failed=0
     ensure_venv
-    tmp=$(mktemp -d); trap 'rm -rf "$tmp"; pg_stop_at_exit' EXIT
+    I18N_TMP=$(mktemp -d); trap 'rm -rf "$I18N_TMP"; pg_stop_at_exit' EXIT
+    tmp=$I18N_TMP
     i18n_export "$tmp"
     for addon in ${MODULES//,/ }; do
         pot="$ROOT/addons/$addon/i18n/$addon.pot"
