@@ -55,6 +55,7 @@ from odoo.addons.ofn_stripe_connect.utils import (
     commit_unit_of_work,
     format_local_time,
     in_test_transaction,
+    mail_hub_managers,
 )
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -1193,13 +1194,8 @@ class OfnStandingOrderOccurrence(models.Model):
                 reference=tx.reference,
             )
         )
-        template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer").sudo()
-        for manager in self.company_id.ofn_managers().partner_id:
-            template.with_context(lang=manager.lang).send_mail(
-                self.id,
-                email_values={"recipient_ids": [Command.set(manager.ids)]},
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer")
+        mail_hub_managers(template, self, author=self.company_id.partner_id)
 
     # --- book --- #
 
@@ -1381,15 +1377,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 email_layout_xmlid="mail.mail_notification_light",
             )
         hub_template = self.env.ref("ofn_standing_orders.mail_template_hub_payments_at_risk")
-        for lang, managers in hub.ofn_managers().partner_id.grouped("lang").items():
-            hub_template.with_context(lang=lang).send_mail(
-                cycle.id,
-                email_values={
-                    "recipient_ids": [Command.set(managers.ids)],
-                    "author_id": hub.partner_id.id,
-                },
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        mail_hub_managers(hub_template, cycle, author=hub.partner_id)
         for occurrence in occurrences:
             told = (occurrence.risk_notified_codes or "").split(",")
             occurrence.risk_notified_codes = ",".join(
