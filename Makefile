@@ -1,11 +1,12 @@
 # The two commands a newcomer needs: `make demo` and `make test` (see README.md).
 # Everything is done by tools/ofn.sh; these targets only name its commands.
-.PHONY: help setup demo test lint run bench pg-start pg-stop clean
+.PHONY: help setup demo test lint i18n run bench pg-start pg-stop clean
 
 help:
 	@echo "make demo   - PostgreSQL + local Stripe + demo database, Odoo on http://127.0.0.1:8069"
 	@echo "make test   - fresh test database with the addons, then every test (ARGS='path::test' for one)"
-	@echo "make lint   - pre-commit: ruff and pylint-odoo"
+	@echo "make lint   - pre-commit: ruff and pylint-odoo; the .pot files up to date, the .po files complete"
+	@echo "make i18n   - export each addon's i18n/<addon>.pot with Odoo, merge it into its fr/es/de.po"
 	@echo "make bench  - N standing orders across E hubs through the cycle-close crons of a running Odoo"
 	@echo "              server, vs OCA contract and contract_queue_job (N=500 E=20 WORKERS=4 by default;"
 	@echo "              LATENCY_MS=n adds n ms to every Stripe call of the timed phases)"
@@ -24,6 +25,9 @@ test:
 
 lint:
 	@tools/ofn.sh lint
+
+i18n:
+	@tools/ofn.sh i18n
 
 run:
 	@tools/ofn.sh run

@@ -7,7 +7,9 @@
 #   tools/ofn.sh demo         demo database + sandbox Stripe + Odoo on 127.0.0.1:8069
 #   tools/ofn.sh run          Odoo with config/.env (real Stripe), no sandbox
 #   tools/ofn.sh bench        benchmark: N standing orders across E hubs (N=, E=, LATENCY_MS=, WORKERS=)
-#   tools/ofn.sh lint         pre-commit (ruff + pylint-odoo) on the whole tree
+#   tools/ofn.sh lint         pre-commit (ruff + pylint-odoo) on the whole tree, then i18n-check
+#   tools/ofn.sh i18n         export each addon's i18n/<addon>.pot with Odoo, msgmerge its fr/es/de.po
+#   tools/ofn.sh i18n-check   fails when a committed .pot differs from Odoo's export or a .po is incomplete
 #   tools/ofn.sh test-db      only (re)create the test database (then run pytest yourself, see README)
 #   tools/ofn.sh pg-start | pg-stop | odoo ARGS...
 #
@@ -459,6 +461,86 @@ cmd_lint() {
     ensure_venv
     cd "$ROOT"
     "$VENV/bin/pre-commit" run --all-files
+    cmd_i18n_check
+}
+
+# --------------------------------------------------------------------------- translations
+# Each addon has i18n/<addon>.pot, exported by Odoo itself (--i18n-export) from a throwaway database
+# with the three addons, and one <lc>.po per language of I18N_LANGS, translated in full.
+I18N_LANGS=(fr es de)
+I18N_DB=${OFN_I18N_DB:-ofn_i18n}
+
+# i18n_export DIR: DIR/<addon>.pot for each addon, exported from a throwaway database (dropped after)
+i18n_export() {
+    local dir=$1 conf="$RUN/odoo-i18n.conf" addon
+    pg_start
+    write_conf "$conf" "$I18N_DB"
+    install_db "$conf" "$I18N_DB" "$RUN/install-$I18N_DB.log"
+    for addon in ${MODULES//,/ }; do
+        say "Exporting the terms of $addon"
+        odoo -c "$conf" -d "$I18N_DB" --i18n-export="$dir/$addon.pot" --modules="$addon" \
+            --log-level=warn --logfile="$RUN/i18n-export.log" \
+            || { tail -20 "$RUN/i18n-export.log" >&2; die "exporting the terms of $addon failed"; }
+    done
+    pg_psql -qc "DROP DATABASE IF EXISTS \"$I18N_DB\" WITH (FORCE)" >/dev/null
+    rm -rf "$RUN/data/filestore/$I18N_DB"
+}
+
+# po_statistics PO: fails, saying so, when PO has untranslated or fuzzy entries (or does not compile)
+po_statistics() {
+    local stats
+    stats=$(LC_ALL=C msgfmt --check --statistics -o /dev/null "$1" 2>&1) || { echo "$stats" >&2; return 1; }
+    if [[ "$stats" == *untranslated* || "$stats" == *fuzzy* ]]; then
+        echo "$1: $stats" >&2; return 1
+    fi
+}
+
+cmd_i18n() {
+    local addon lc po
+    ensure_venv
+    I18N_TMP=$(mktemp -d); trap 'rm -rf "$I18N_TMP"; pg_stop_at_exit' EXIT
+    i18n_export "$I18N_TMP"
+    for addon in ${MODULES//,/ }; do
+        mkdir -p "$ROOT/addons/$addon/i18n"
+        cp "$I18N_TMP/$addon.pot" "$ROOT/addons/$addon/i18n/$addon.pot"
+        for lc in "${I18N_LANGS[@]}"; do
+            po="$ROOT/addons/$addon/i18n/$lc.po"
+            [ -f "$po" ] || continue
+            msgmerge --quiet --update --backup=none "$po" "$ROOT/addons/$addon/i18n/$addon.pot"
+        done
+        say "addons/$addon/i18n: $addon.pot exported, its .po merged"
+    done
+}
+
+cmd_i18n_check() {
+    local tmp addon lc po pot failed=0
+    ensure_venv
+    I18N_TMP=$(mktemp -d); trap 'rm -rf "$I18N_TMP"; pg_stop_at_exit' EXIT
+    tmp=$I18N_TMP
+    i18n_export "$tmp"
+    for addon in ${MODULES//,/ }; do
+        pot="$ROOT/addons/$addon/i18n/$addon.pot"
+        # the header's dates change with every export: the rest must be the same
+        if ! diff -q <(grep -Ev '^"(POT-Creation-Date|PO-Revision-Date): ' "$pot" 2>/dev/null) \
+                <(grep -Ev '^"(POT-Creation-Date|PO-Revision-Date): ' "$tmp/$addon.pot") >/dev/null; then
+            printf '\033[31mERROR:\033[0m addons/%s/i18n/%s.pot is out of date with the code: run `make i18n`, translate the new terms of its .po files and commit them\n' "$addon" "$addon" >&2
+            diff -u <(grep -Ev '^"(POT-Creation-Date|PO-Revision-Date): ' "$pot" 2>/dev/null) \
+                <(grep -Ev '^"(POT-Creation-Date|PO-Revision-Date): ' "$tmp/$addon.pot") | sed -n '3,40p' >&2 || true
+            failed=1
+        fi
+        for lc in "${I18N_LANGS[@]}"; do
+            po="$ROOT/addons/$addon/i18n/$lc.po"
+            if [ ! -f "$po" ]; then
+                printf '\033[31mERROR:\033[0m addons/%s/i18n/%s.po is missing: run `make i18n` and translate it\n' "$addon" "$lc" >&2
+                failed=1
+            elif ! po_statistics "$po"; then
+                printf '\033[31mERROR:\033[0m addons/%s/i18n/%s.po has untranslated or fuzzy entries: translate them (after `make i18n`)\n' "$addon" "$lc" >&2
+                failed=1
+            fi
+        done
+    done
+    [ "$failed" = 0 ] || die "translations are out of date (above)"
+    say "Translations: every .pot matches Odoo's export, every .po is complete"
 }
 
 case "${1:-}" in
@@ -469,8 +551,10 @@ case "${1:-}" in
     bench) cmd_bench ;;
     run) cmd_run ;;
     lint) cmd_lint ;;
+    i18n) cmd_i18n ;;
+    i18n-check) cmd_i18n_check ;;
     pg-start) pg_start; pg_env; echo "PGHOST=$DB_HOST PGPORT=$DB_PORT PGUSER=$DB_USER" ;;
     pg-stop) pg_stop ;;
     odoo) shift; ensure_venv; odoo "$@" ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -55,18 +55,22 @@ def format_local_time(env, moment, tz=None):
     return format_datetime(env, moment, tz=tz, dt_format="short")
 
 
-def mail_hub_managers(template, record):
+def mail_hub_managers(template, record, author=None):
     """Queue ``template`` rendered for ``record`` (which has a ``company_id``: the hub) to the
-    hub's managers, from OdooBot (the platform tells them); sent by Odoo's mail queue."""
-    managers = record.company_id.ofn_managers().partner_id
-    if not managers:
-        return record.env["mail.mail"]
-    mail_id = template.sudo().send_mail(
-        record.id,
-        email_values={
-            "recipient_ids": [(6, 0, managers.ids)],
-            "author_id": record.env.ref("base.partner_root").id,
-        },
-        email_layout_xmlid="mail.mail_notification_light",
-    )
-    return record.env["mail.mail"].sudo().browse(mail_id)
+    hub's managers, one e-mail per language of theirs, each rendered in it (the template's
+    ``lang`` is ``{{ ctx.get('lang') }}``); from ``author`` (a partner: the hub), by default
+    OdooBot (the platform tells them); sent by Odoo's mail queue."""
+    hub = record.company_id
+    values = {"author_id": (author or record.env.ref("base.partner_root")).id}
+    mail_ids = []
+    for lang, managers in hub.ofn_managers().partner_id.grouped("lang").items():
+        mail_ids.append(
+            template.sudo()
+            .with_context(lang=lang or hub.ofn_lang())
+            .send_mail(
+                record.id,
+                email_values={"recipient_ids": [(6, 0, managers.ids)], **values},
+                email_layout_xmlid="mail.mail_notification_light",
+            )
+        )
+    return record.env["mail.mail"].sudo().browse(mail_ids)

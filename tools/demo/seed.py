@@ -22,6 +22,12 @@ HUBS = [
     ("Orchard Lane Market", "orchardlane", True, 0.0),
 ]
 DISCONNECTED_LATER = {"orchardlane"}  # connected, then disconnected: not connected again
+# the languages the demo speaks besides English (each with the addons' terms and Odoo's own), and
+# who reads it in them: (language, time zone) of a hub's manager (by slug) or a customer (login)
+DEMO_LANGS = ["fr_FR", "es_ES"]
+MANAGER_LANGS = {"riverside": ("es_ES", "Europe/Madrid")}
+CUSTOMER_LANGS = {"chloe@demo.example": ("fr_FR", "Europe/Paris")}
+LANG_NAMES = {"fr_FR": "French", "es_ES": "Spanish"}
 ODOO_URL = f"http://127.0.0.1:{os.environ.get('OFN_HTTP_PORT') or 8069}"
 
 
@@ -61,6 +67,19 @@ with open(os.path.join(DEMO_DIR, "platform_logo.png"), "rb") as logo:
     )
 admin = env.ref("base.user_admin")
 admin.write({"password": "admin"})
+for code in DEMO_LANGS:
+    env["res.lang"]._activate_lang(code)
+# the terms of every installed module (the addons' i18n/fr.po, es.po; Odoo's own)
+env["ir.module.module"].search([("state", "=", "installed")])._update_translations(DEMO_LANGS)
+
+
+def speaks(user, lang_tz):
+    """The user reads the platform in this language and time zone; their login's line says so."""
+    if not lang_tz:
+        return ""
+    user.write({"lang": lang_tz[0], "tz": lang_tz[1]})
+    return f", reads it in {LANG_NAMES[lang_tz[0]]}"
+
 
 lines = [
     "",
@@ -102,7 +121,8 @@ for name, slug, connected, fee in HUBS:
         status = f"Stripe {account.stripe_account_id}" + (f", {fee:g}% platform fee" if fee else "")
         if slug in DISCONNECTED_LATER:
             status += "; disconnected after its last order cycle"
-    lines.append(f"  {manager.login} / {DEMO_PASSWORD} (manager of {name}; {status})")
+    spoken = speaks(manager, MANAGER_LANGS.get(slug))
+    lines.append(f"  {manager.login} / {DEMO_PASSWORD} (manager of {name}; {status}{spoken})")
 
 
 def month_of_sales(hub, account):
@@ -253,7 +273,8 @@ for name, login, cards, allowed, credit in CUSTOMERS:
             consent.action_confirm()
     if credit and not env["ofn.wallet.transaction"].balance(partner, hubs[0]):
         env["ofn.wallet.transaction"].adjust(partner, hubs[0], credit, "Goodwill: late delivery")
-    lines.append(f"  {login} / {DEMO_PASSWORD} ({name})")
+    spoken = speaks(user, CUSTOMER_LANGS.get(login))
+    lines.append(f"  {login} / {DEMO_PASSWORD} ({name}{spoken})")
 
 # Bruno's bank asks him to confirm an off-session charge of Green Valley: it waits on his Wallet.
 bruno = env["res.users"].search([("login", "=", "bruno@demo.example")]).partner_id

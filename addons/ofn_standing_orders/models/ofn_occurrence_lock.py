@@ -4,7 +4,7 @@ then the state and the cycle's closing time read again under the lock."""
 
 from psycopg2.errors import LockNotAvailable, SerializationFailure
 
-from odoo import _, fields
+from odoo import fields
 from odoo.exceptions import UserError
 
 from odoo.addons.ofn_stripe_connect.utils import format_local_time
@@ -33,16 +33,18 @@ def lock_before_closing(occurrence, states):
             row = env.cr.fetchone()
     except (LockNotAvailable, SerializationFailure):
         raise UserError(
-            _("Your order for this cycle is being processed right now: please try again shortly.")
+            env._(
+                "Your order for this cycle is being processed right now: please try again shortly."
+            )
         ) from None
     if not row:
-        raise UserError(_("This cycle is no longer part of your standing order."))
+        raise UserError(env._("This cycle is no longer part of your standing order."))
     occurrence.invalidate_recordset()
     occurrence.cycle_id.invalidate_recordset()
     state, closes_at = row
     if closes_at <= now:
         raise UserError(
-            _(
+            env._(
                 "This cycle closed on %(closes)s: your order can no longer be changed.",
                 closes=format_local_time(env, closes_at),
             )
@@ -50,6 +52,6 @@ def lock_before_closing(occurrence, states):
     if state not in states:
         label = dict(occurrence._fields["state"]._description_selection(env)).get(state, state)
         raise UserError(
-            _("This cycle's order is “%(state)s”: it cannot be changed that way.", state=label)
+            env._("This cycle's order is “%(state)s”: it cannot be changed that way.", state=label)
         )
     return occurrence

@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from odoo.addons.ofn_stripe_connect.utils import mail_hub_managers
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..const import CYCLE_STATES, STAGE_METHODS, SUMMARY_RECHECK_MAX_SECONDS
@@ -196,13 +197,7 @@ class OfnOrderCycle(models.Model):
             seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + len(charging or ()) // 4)
             raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
         template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
-        managers = self.company_id.ofn_managers().partner_id
-        if managers:
-            template.send_mail(
-                self.id,
-                email_values={"recipient_ids": [(6, 0, managers.ids)]},
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        mail_hub_managers(template, self, author=self.company_id.partner_id)
 
     def _summary_problems(self, stage):
         """[(title, [line])] for each kind of problem of the stage, in a fixed order (the

@@ -55,6 +55,7 @@ from odoo.addons.ofn_stripe_connect.utils import (
     commit_unit_of_work,
     format_local_time,
     in_test_transaction,
+    mail_hub_managers,
 )
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
@@ -279,7 +280,7 @@ class OfnStandingOrderOccurrence(models.Model):
         order was skipped...): one job per hub and cycle."""
         found = self._find(f"({_CHECKED_BEFORE_CLOSE}) OR o.at_risk", "o.cycle_id, o.id")
         for cycle, occurrences in found.grouped("cycle_id").items():
-            occurrences.with_delay(
+            occurrences.with_context(lang=cycle.company_id.ofn_lang()).with_delay(
                 channel="root.ofn.batch",
                 identity_key=identity_exact,
                 description=_("Check the card payments of %(cycle)s", cycle=cycle.name),
@@ -300,13 +301,13 @@ class OfnStandingOrderOccurrence(models.Model):
         occurrences found."""
         found = self._find(where, f"o.company_id, o.cycle_id, {order_by}")
         size = self._chunk_size()
-        for (_hub, cycle), occurrences in found.grouped(
+        for (hub, cycle), occurrences in found.grouped(
             lambda o: (o.company_id, o.cycle_id)
         ).items():
             for start in range(0, len(occurrences), size):
                 chunk = occurrences[start : start + size]
                 getattr(
-                    chunk.with_delay(
+                    chunk.with_context(lang=hub.ofn_lang()).with_delay(
                         channel="root.ofn.batch",
                         identity_key=identity_exact,
                         description=_(
@@ -332,7 +333,7 @@ class OfnStandingOrderOccurrence(models.Model):
         """One job per occurrence and attempt: enqueuing the same one twice makes one job."""
         for occurrence in self:
             attempt = occurrence.charge_attempts + (0 if occurrence.charge_unknown_since else 1)
-            occurrence.with_delay(
+            occurrence.with_context(lang=occurrence.company_id.ofn_lang()).with_delay(
                 channel="root.ofn.charge",
                 # ahead of the batch jobs waiting: a confirmed order is charged before more
                 # are confirmed (the customer is charged soon after the close, and the charge's
@@ -349,7 +350,7 @@ class OfnStandingOrderOccurrence(models.Model):
         """The charged occurrences of each hub are booked together a little later: every charge
         of the hub until then joins the same job."""
         for hub in self.company_id:
-            self.browse().with_delay(
+            self.browse().with_context(lang=hub.ofn_lang()).with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-book-{hub.id}",
                 eta=BOOKING_DELAY_SECONDS,
@@ -359,7 +360,7 @@ class OfnStandingOrderOccurrence(models.Model):
     def _enqueue_summary(self, stage):
         """The hub's summary of the cycle's stage, sent once the stage's jobs are done."""
         for cycle in self.cycle_id:
-            cycle.with_delay(
+            cycle.with_context(lang=cycle.company_id.ofn_lang()).with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-summary-{cycle.id}-{stage}",
                 eta=3,
@@ -1193,13 +1194,8 @@ class OfnStandingOrderOccurrence(models.Model):
                 reference=tx.reference,
             )
         )
-        template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer").sudo()
-        for manager in self.company_id.ofn_managers().partner_id:
-            template.with_context(lang=manager.lang).send_mail(
-                self.id,
-                email_values={"recipient_ids": [Command.set(manager.ids)]},
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        template = self.env.ref("ofn_standing_orders.mail_template_hub_paid_by_customer")
+        mail_hub_managers(template, self, author=self.company_id.partner_id)
 
     # --- book --- #
 
@@ -1381,15 +1377,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 email_layout_xmlid="mail.mail_notification_light",
             )
         hub_template = self.env.ref("ofn_standing_orders.mail_template_hub_payments_at_risk")
-        for lang, managers in hub.ofn_managers().partner_id.grouped("lang").items():
-            hub_template.with_context(lang=lang).send_mail(
-                cycle.id,
-                email_values={
-                    "recipient_ids": [Command.set(managers.ids)],
-                    "author_id": hub.partner_id.id,
-                },
-                email_layout_xmlid="mail.mail_notification_light",
-            )
+        mail_hub_managers(hub_template, cycle, author=hub.partner_id)
         for occurrence in occurrences:
             told = (occurrence.risk_notified_codes or "").split(",")
             occurrence.risk_notified_codes = ",".join(

@@ -182,7 +182,8 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         self.assertIn(f'data-occurrence-id="{occurrence.id}" data-state="failed"', page)
         self.assertIn("Payment failed:", page)
         self.assertIn("Card declined", page)
-        self.assertIn(str(escape(occurrence.failure_message)), page)
+        # the bank's reason in the customer's words (the stored failure message is the hub's)
+        self.assertIn(str(escape(occurrence._payment_failed_advice()["reason"])), page)
         self.assertIn("Next attempt:", page)
 
     # ------------------------------------------------------------------ skip / un-skip

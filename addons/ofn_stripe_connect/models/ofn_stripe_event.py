@@ -75,7 +75,11 @@ class OfnStripeEvent(models.Model):
         if not pending:
             _logger.info("Stripe event %s was already handled: skipped", event["id"])
             return record.with_env(self.env)
-        state, reason = record._dispatch(event)
+        # what it writes for the hub (reasons, failure messages) is in the hub's language
+        hubs = record._hub_accounts(event).company_id
+        state, reason = record.with_context(
+            lang=hubs[:1].ofn_lang() if hubs else "en_US"
+        )._dispatch(event)
         record._finish(state, reason)
         _logger.info(
             "Stripe event %s (%s, account %s): %s",

@@ -144,7 +144,7 @@ class OfnStripeGateway(models.AbstractModel):
             options["stripe_account"] = account
         if idempotency_key:
             options["idempotency_key"] = idempotency_key
-        with _translate_errors(what):
+        with _translate_errors(self.env, what):
             result = operation(self._client().v1, options)
         return result.to_dict()
 
@@ -300,7 +300,7 @@ class OfnStripeGateway(models.AbstractModel):
         if idempotency_key and method == "post":
             options["idempotency_key"] = idempotency_key
         self._release_transaction()
-        with _translate_errors(f"{method.upper()} {path}"):
+        with _translate_errors(self.env, f"{method.upper()} {path}"):
             response = self._client().raw_request(method, path, **params, **options)
         return json.loads(response.body)
 
@@ -315,7 +315,7 @@ class OfnStripeGateway(models.AbstractModel):
 
     def oauth_authorize_url(self, redirect_uri, state):
         """The URL of Stripe's OAuth page where a hub manager connects a Standard account."""
-        with _translate_errors("/oauth/authorize"):
+        with _translate_errors(self.env, "/oauth/authorize"):
             return self._client().oauth.authorize_url(
                 {
                     "response_type": "code",
@@ -329,7 +329,7 @@ class OfnStripeGateway(models.AbstractModel):
         """Exchange an OAuth ``code`` for the connected account; returns the token response
         (``stripe_user_id``, ``livemode``...). The tokens themselves are never stored: the platform
         key acts for the account through ``Stripe-Account``."""
-        with _translate_errors("/oauth/token"):
+        with _translate_errors(self.env, "/oauth/token"):
             response = (
                 self._client()
                 .oauth.token({"grant_type": "authorization_code", "code": code})
@@ -343,7 +343,7 @@ class OfnStripeGateway(models.AbstractModel):
 
     def oauth_deauthorize(self, account):
         """Revoke the platform's access to the connected account ``account``."""
-        with _translate_errors("/oauth/deauthorize"):
+        with _translate_errors(self.env, "/oauth/deauthorize"):
             self._client().oauth.deauthorize(
                 {
                     "client_id": get_setting("OFN_STRIPE_CLIENT_ID"),
@@ -378,9 +378,11 @@ class OfnStripeGateway(models.AbstractModel):
 
 
 class _translate_errors:
-    """Context manager turning the SDK's exceptions into :class:`StripeGatewayError`."""
+    """Context manager turning the SDK's exceptions into :class:`StripeGatewayError`, told in
+    the language of ``env`` (the reader's: the job's, the request's)."""
 
-    def __init__(self, path):
+    def __init__(self, env, path):
+        self.env = env
         self.path = path
 
     def __enter__(self):
@@ -390,7 +392,9 @@ class _translate_errors:
         if error is None or isinstance(error, StripeGatewayError | StripeNotConfigured):
             return False
         if isinstance(error, stripe.StripeError):
-            gateway_error = StripeGatewayError.from_stripe_error(error, _user_message(error))
+            gateway_error = StripeGatewayError.from_stripe_error(
+                error, _user_message(self.env, error)
+            )
             _logger.info(
                 "Stripe refused %s: %s (%s)", self.path, gateway_error.code, error.http_status
             )
@@ -404,23 +408,24 @@ def _safe_message(error):
     return const.KEY_PATTERN.sub("[redacted]", text)
 
 
-def _user_message(error):
+def _user_message(env, error):
+    """The refusal in ``env``'s language (no record here: ``_()`` would find no language)."""
     if isinstance(error, stripe.CardError):
         return _safe_message(error)
     if isinstance(error, stripe.AuthenticationError):
-        return _(
+        return env._(
             "Stripe refused the platform's API key (OFN_STRIPE_SECRET_KEY). "
             "Ask the platform administrator to check it."
         )
     if isinstance(error, stripe.PermissionError):
-        return _(
+        return env._(
             "The platform can no longer act for this Stripe account: it was disconnected or "
             "its access revoked. Connect the hub's Stripe account again."
         )
     if isinstance(error, stripe.RateLimitError):
-        return _("Stripe is receiving too many requests right now. Try again in a minute.")
+        return env._("Stripe is receiving too many requests right now. Try again in a minute.")
     if isinstance(error, stripe.APIConnectionError):
-        return _("Stripe could not be reached. Check the network and try again.")
+        return env._("Stripe could not be reached. Check the network and try again.")
     if isinstance(error, stripe.oauth_error.OAuthError):
-        return _("Stripe refused the connection: %(reason)s", reason=_safe_message(error))
-    return _("Stripe answered: %(reason)s", reason=_safe_message(error))
+        return env._("Stripe refused the connection: %(reason)s", reason=_safe_message(error))
+    return env._("Stripe answered: %(reason)s", reason=_safe_message(error))

@@ -66,6 +66,12 @@ class ResCompany(models.Model):
             company.ofn_oauth_available = oauth
             company.ofn_can_manage_stripe = company.ofn_user_manages_stripe()
 
+    def ofn_lang(self):
+        """The hub's language (its partner's, else English): what the engine's jobs of the hub
+        write for the hub to read (an order's failure message, its notes) is in it."""
+        self.ensure_one()
+        return self.partner_id.lang or "en_US"
+
     def ofn_managers(self):
         """The hub's managers: the internal users of the hub manager group who belong to it
         (those told about its Stripe connection, its payouts and its standing orders)."""
