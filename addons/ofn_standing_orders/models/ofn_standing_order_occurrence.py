@@ -736,7 +736,7 @@ class OfnStandingOrderOccurrence(models.Model):
         hub = self.company_id
         customer = self.partner_id.commercial_partner_id
         account = hub.sudo().ofn_stripe_account_id
-        if not account or account.state != "connected" or account.provider_id.state == "disabled":
+        if not self._hub_takes_cards():
             # nothing else matters (nor can be fixed by the customer: the hub's cards at its
             # disabled provider are archived, a consent cannot be given)
             return None, [
@@ -998,10 +998,11 @@ class OfnStandingOrderOccurrence(models.Model):
                 user_id=user.id,
             )
 
-    def _close_hub_todo(self):
-        """The order is settled: the engine's "unpaid" to-do on it is done."""
+    def _close_hub_todo(self, feedback=None):
+        """The order is settled: the engine's "unpaid" to-do on it is done, with ``feedback``
+        (by default, the state it was settled in)."""
         self._unpaid_todos().action_feedback(
-            feedback=_("Settled: %(state)s", state=self._state_label())
+            feedback=feedback or _("Settled: %(state)s", state=self._state_label())
         )
 
     def _state_label(self):
@@ -1097,6 +1098,17 @@ class OfnStandingOrderOccurrence(models.Model):
     def _busy_message(self):
         return _("Your order is being processed right now: please try again in a minute.")
 
+    def _hub_takes_cards(self):
+        """Whether the hub's Stripe account is connected, with its payment provider enabled:
+        the one test of the charge, the check before the close and the customer's payment."""
+        account = self.company_id.sudo().ofn_stripe_account_id
+        return bool(
+            account
+            and account.state == "connected"
+            and account.provider_id
+            and account.provider_id.state != "disabled"
+        )
+
     def _check_payable(self):
         """Raises a plain message when the customer cannot pay this order now."""
         self.invalidate_recordset()
@@ -1104,8 +1116,7 @@ class OfnStandingOrderOccurrence(models.Model):
             raise UserError(_("Your order %(order)s is paid.", order=self.sale_order_id.name))
         if self.state not in ("failed", "awaiting_authentication") or not self.invoice_id:
             raise UserError(_("There is nothing to pay for this order now."))
-        account = self.company_id.sudo().ofn_stripe_account_id
-        if not account or account.state != "connected" or not account.provider_id:
+        if not self._hub_takes_cards():
             raise UserError(
                 _(
                     "%(hub)s cannot take card payments right now: please contact them.",
@@ -1185,7 +1196,7 @@ class OfnStandingOrderOccurrence(models.Model):
         """The customer paid this failed order on the portal: the hub's "unpaid" to-do is
         done, a note on the order says so, and each of the hub's managers gets an e-mail in
         their language."""
-        self._unpaid_todos().action_feedback(feedback=_("Paid by the customer on the portal."))
+        self._close_hub_todo(_("Paid by the customer on the portal."))
         self.sudo()._note_on_order(
             _(
                 "%(customer)s paid this order from the portal (%(card)s, %(reference)s).",
