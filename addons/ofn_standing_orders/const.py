@@ -20,11 +20,20 @@ CYCLE_STATES = [("upcoming", "Upcoming"), ("open", "Open"), ("closed", "Closed")
 
 STANDING_ORDER_STATES = [
     ("draft", "Draft"),
+    ("pending", "Waiting for the hub's approval"),
+    ("refused", "Refused by the hub"),
     ("active", "Active"),
     ("paused", "Paused"),
     ("cancelled", "Cancelled"),
     ("ended", "Ended"),
 ]
+
+# Who started a standing order: the hub's staff in the backend, or the customer on the portal's
+# subscribe page of an offered schedule (/standing_orders/subscribe/<schedule>).
+STANDING_ORDER_ORIGINS = [("hub", "Entered by the hub"), ("customer", "Subscribed by the customer")]
+
+# The public page of an offered schedule, shared by the hub (followed by the schedule's id).
+SUBSCRIBE_PATH = "/standing_orders/subscribe"
 
 PAYMENT_MODES = [("card", "Customer's card (automatic charge)"), ("invoice", "Pay on invoice")]
 

@@ -97,14 +97,15 @@ class OfnWalletConsent(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
-    def grant(self, partner, hub):
-        """The customer ``partner`` allows ``hub`` to charge their default wallet card: their
-        consent for the hub (made on first need, else asked again with the current default
-        card).
+    def grant(self, partner, hub, card=None):
+        """The customer ``partner`` allows ``hub`` to charge a wallet card: their consent for
+        the hub (made on first need, else asked again with the card).
 
         :param partner: the customer (its commercial partner is the one), the signed-in
                         customer themselves unless the platform asks (sudo)
         :param hub: the hub, a `res.company` record
+        :param card: the wallet card the hub may charge (one of the customer's, active); the
+                     default card when not given
         :return: ``(consent, client_secret)``; the secret is set when the bank asks for 3-D
                  Secure (the consent is then ``pending``)
         """
@@ -112,7 +113,11 @@ class OfnWalletConsent(models.Model):
         if not self.env.su and partner != self.env.user.commercial_partner_id:
             raise AccessError(_("Only the customer allows a hub to charge their card."))
         partner = partner.sudo()
-        card = partner.ofn_default_card()
+        if card is None:
+            card = partner.ofn_default_card()
+        elif card.sudo() not in partner.ofn_wallet_card_ids.filtered("active"):
+            raise UserError(_("Choose one of the cards of your wallet."))
+        card = card.sudo()
         if not card:
             raise UserError(_("Add a card to your wallet first."))
         account = hub.sudo().ofn_stripe_account_id

@@ -1,4 +1,6 @@
 from . import ofn_schedule
+from . import ofn_schedule_offer
+from . import product_template
 from . import ofn_order_cycle
 from . import ofn_standing_order
 from . import ofn_standing_order_occurrence

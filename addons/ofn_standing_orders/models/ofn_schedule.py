@@ -4,9 +4,10 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero
 
-from ..const import SCHEDULE_INTERVALS, WEEKDAYS
+from ..const import SCHEDULE_INTERVALS, SUBSCRIBE_PATH, WEEKDAYS
 
 
 class OfnSchedule(models.Model):
@@ -32,6 +33,22 @@ class OfnSchedule(models.Model):
     start_date = fields.Date(required=True, default=fields.Date.context_today)
     horizon_weeks = fields.Integer(string="Plan ahead (weeks)", default=4)
     cycle_ids = fields.One2many("ofn.order.cycle", "schedule_id", string="Order cycles")
+    # what customers may subscribe to on the schedule's public page (SUBSCRIBE_PATH/<id>)
+    subscribe_ok = fields.Boolean(
+        string="Customers may subscribe",
+        help="Customers start their own standing orders on this schedule's page, with the "
+        "products offered below.",
+    )
+    offer_ids = fields.One2many("ofn.schedule.offer", "schedule_id", string="Products offered")
+    allow_pause = fields.Boolean(
+        string="Customers may pause", default=True, help="From their standing orders page."
+    )
+    allow_cancel = fields.Boolean(
+        string="Customers may cancel", default=True, help="From their standing orders page."
+    )
+    subscribe_url = fields.Char(
+        string="Subscription page", compute="_compute_subscribe_url", help="Share it."
+    )
 
     _sql_constraints = [
         ("interval_weeks_positive", "CHECK(interval_weeks > 0)", "Every N weeks needs N > 0."),
@@ -43,6 +60,16 @@ class OfnSchedule(models.Model):
         ),
     ]
 
+    @api.depends("subscribe_ok")
+    def _compute_subscribe_url(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for schedule in self:
+            schedule.subscribe_url = (
+                f"{base}{SUBSCRIBE_PATH}/{schedule.id}"
+                if schedule.subscribe_ok and schedule.id
+                else False
+            )
+
     @api.constrains("opens_hour", "closes_hour", "duration_days", "opens_monthday")
     def _check_times(self):
         for schedule in self:
@@ -52,6 +79,56 @@ class OfnSchedule(models.Model):
                 raise ValidationError(_("A cycle open for 0 days must close after it opens."))
             if schedule.interval == "monthly" and not 1 <= schedule.opens_monthday <= 28:
                 raise ValidationError(_("A monthly cycle opens on a day from 1 to 28."))
+
+    def _ofn_offered_lines(self, quantities):
+        """The lines a customer chose on this schedule's subscription page (or later, on their
+        standing orders page), checked against what the hub offers: the schedule is offered,
+        every product is one of its offers, every quantity within the offer's bounds; products
+        left at 0 are left out, and at least one product is ordered. Shared by the
+        subscription and the customer's changes, so both refuse the same things the same way.
+
+        :param quantities: ``{product id: quantity}`` (ints or the form's strings)
+        :return: ``[(offer, quantity)]`` in the offers' order
+        :raise UserError: what is wrong, in the customer's words; nothing is changed
+        """
+        self.ensure_one()
+        schedule = self.sudo()
+        if not (schedule.active and schedule.subscribe_ok):
+            raise UserError(_("This schedule is not open to subscriptions."))
+        offers = {offer.product_id.id: offer for offer in schedule.offer_ids}
+        chosen = []
+        for product_id, raw in quantities.items():
+            try:
+                offer = offers.get(int(product_id))
+                quantity = float(raw or 0)
+            except (TypeError, ValueError):
+                raise UserError(_("Enter the quantities as numbers.")) from None
+            if offer is None:
+                raise UserError(
+                    _(
+                        "One of the products chosen is not offered on %(schedule)s.",
+                        schedule=schedule.name,
+                    )
+                )
+            rounding = offer.product_id.uom_id.rounding
+            if float_is_zero(quantity, precision_rounding=rounding):
+                continue
+            if (
+                float_compare(quantity, offer.min_quantity, precision_rounding=rounding) < 0
+                or float_compare(quantity, offer.max_quantity, precision_rounding=rounding) > 0
+            ):
+                raise UserError(
+                    _(
+                        "%(product)s: choose from %(min)s to %(max)s per cycle.",
+                        product=offer.product_id.display_name,
+                        min=offer.min_quantity,
+                        max=offer.max_quantity,
+                    )
+                )
+            chosen.append((offer, quantity))
+        if not chosen:
+            raise UserError(_("Choose at least one product."))
+        return sorted(chosen, key=lambda pair: (pair[0].sequence, pair[0].id))
 
     def action_generate_cycles(self):
         """Button: create the cycles of the coming weeks now."""

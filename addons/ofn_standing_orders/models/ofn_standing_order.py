@@ -2,7 +2,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, float_round
 
-from ..const import OPEN_OCCURRENCE_STATES, PAYMENT_MODES, STANDING_ORDER_STATES
+from ..const import (
+    OPEN_OCCURRENCE_STATES,
+    PAYMENT_MODES,
+    STANDING_ORDER_ORIGINS,
+    STANDING_ORDER_STATES,
+)
 
 
 class OfnStandingOrder(models.Model):
@@ -10,6 +15,7 @@ class OfnStandingOrder(models.Model):
     schedule, between a start and an optional end date (ARCHITECTURE.md §2, §4)."""
 
     _name = "ofn.standing.order"
+    _inherit = ["mail.thread"]
     _description = "Standing order"
     _order = "company_id, partner_id, id"
 
@@ -24,7 +30,18 @@ class OfnStandingOrder(models.Model):
     start_date = fields.Date(required=True, default=fields.Date.context_today)
     end_date = fields.Date()
     payment_mode = fields.Selection(PAYMENT_MODES, required=True, default="card")
-    status = fields.Selection(STANDING_ORDER_STATES, required=True, default="draft", readonly=True)
+    status = fields.Selection(
+        STANDING_ORDER_STATES, required=True, default="draft", readonly=True, tracking=True
+    )
+    origin = fields.Selection(
+        STANDING_ORDER_ORIGINS, required=True, default="hub", readonly=True, copy=False
+    )
+    pause_until = fields.Date(
+        string="Paused until",
+        tracking=True,
+        help="A paused standing order becomes active again on this day.",
+    )
+    refusal_reason = fields.Text(readonly=True, tracking=True, copy=False)
     state = fields.Selection(STANDING_ORDER_STATES, compute="_compute_state")
     occurrence_ids = fields.One2many(
         "ofn.standing.order.occurrence", "standing_order_id", string="Cycles"

@@ -30,6 +30,12 @@ class ResCompany(models.Model):
         "check.",
     )
 
+    ofn_subscription_approval = fields.Boolean(
+        string="Approve new standing orders",
+        help="A standing order a customer starts on a schedule's subscription page waits for "
+        "the approval of the hub's staff; nothing is placed or charged before.",
+    )
+
     @api.constrains(
         "ofn_charge_retries", "ofn_charge_retry_delay_hours", "ofn_pre_close_check_hours"
     )
