@@ -28,6 +28,10 @@ STANDING_ORDER_STATES = [
     ("ended", "Ended"),
 ]
 
+# The standing orders that follow their schedule's cycles (one occurrence per cycle in their
+# dates): a pending one too, so the customer sees its cycles, but only an active one is placed.
+SCHEDULED_STANDING_ORDER_STATES = ("pending", "active", "paused")
+
 # Who started a standing order: the hub's staff in the backend, or the customer on the portal's
 # subscribe page of an offered schedule (/standing_orders/subscribe/<schedule>).
 STANDING_ORDER_ORIGINS = [("hub", "Entered by the hub"), ("customer", "Subscribed by the customer")]

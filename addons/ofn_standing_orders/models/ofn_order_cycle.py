@@ -4,7 +4,12 @@ from odoo.exceptions import ValidationError
 from odoo.addons.ofn_stripe_connect.utils import mail_hub_managers
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from ..const import CYCLE_STATES, STAGE_METHODS, SUMMARY_RECHECK_MAX_SECONDS
+from ..const import (
+    CYCLE_STATES,
+    SCHEDULED_STANDING_ORDER_STATES,
+    STAGE_METHODS,
+    SUMMARY_RECHECK_MAX_SECONDS,
+)
 
 # the jobs of a cycle waiting to run, and those not over yet
 _JOBS_QUEUED = ("wait_dependencies", "pending", "enqueued")
@@ -256,7 +261,7 @@ class OfnOrderCycle(models.Model):
             .search(
                 [
                     ("schedule_id", "in", self.schedule_id.ids),
-                    ("status", "in", ("active", "paused")),
+                    ("status", "in", SCHEDULED_STANDING_ORDER_STATES),
                 ]
             )
         )

@@ -5,6 +5,7 @@ from odoo.tools import float_compare, float_is_zero, float_round
 from ..const import (
     OPEN_OCCURRENCE_STATES,
     PAYMENT_MODES,
+    SCHEDULED_STANDING_ORDER_STATES,
     STANDING_ORDER_ORIGINS,
     STANDING_ORDER_STATES,
 )
@@ -12,7 +13,16 @@ from ..const import (
 
 class OfnStandingOrder(models.Model):
     """A customer's recurring order with a hub: the same lines in every order cycle of a
-    schedule, between a start and an optional end date (ARCHITECTURE.md §2, §4)."""
+    schedule, between a start and an optional end date (ARCHITECTURE.md §2, §4).
+
+    Its status: entered by the hub's staff (``origin`` hub), ``draft --action_activate-->
+    active``; started by the customer on a schedule's subscription page (``origin``
+    customer), ``active`` at once, or ``pending`` when the hub approves new standing orders
+    (``res.company.ofn_subscription_approval``): ``pending --action_approve--> active``,
+    ``pending --action_refuse (a reason)--> refused`` (its cycles removed; a pending one is
+    never placed nor charged). Then ``active --action_pause--> paused --action_activate-->
+    active`` and ``--action_cancel--> cancelled``; ``ended`` (computed ``state``) once past its
+    end date."""
 
     _name = "ofn.standing.order"
     _inherit = ["mail.thread"]
@@ -114,6 +124,95 @@ class OfnStandingOrder(models.Model):
     def action_cancel(self):
         return self.env["ofn.standing.order.stop"]._ask_or_stop(self, "cancelled")
 
+    # ------------------------------------------------------------------ the hub's approval
+    def action_approve(self):
+        """The hub's staff approve standing orders customers started on a subscription page
+        (``pending``: the hub asks for its approval): they become active, their cycles are
+        placed and charged from the next placement on; each customer is told by e-mail and on
+        the standing order's chatter. Refused, nothing changes, when one is not waiting for
+        approval or can no longer be paid by card (the customer's consent revoked meanwhile).
+
+        :raise AccessError: the user is not staff of one of the hubs
+        :raise UserError: what stops the approval, naming the customer
+        """
+        orders = self._pending_for_the_hub()
+        for order in orders:
+            try:
+                order._check_payment_possible()
+            except ValidationError as error:
+                raise UserError(
+                    _(
+                        "The standing order of %(customer)s cannot be approved: %(reason)s",
+                        customer=order.partner_id.name,
+                        reason=error.args[0],
+                    )
+                ) from None
+        orders.write({"status": "active"})
+        orders._ofn_message_from_hub(
+            self.env.ref("ofn_standing_orders.mail_template_standing_order_approved")
+        )
+        return True
+
+    def action_refuse(self):
+        """The small form where the hub says why it refuses (the customer reads it)."""
+        orders = self._pending_for_the_hub()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Refuse standing orders"),
+            "res_model": "ofn.standing.order.refuse",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_standing_order_ids": [(6, 0, orders.ids)]},
+        }
+
+    def _refuse(self, reason):
+        """The hub refuses these pending standing orders, for ``reason``: they are ``refused``,
+        their cycles not placed are removed (none ever was placed nor charged), each customer
+        is told why by e-mail and on the standing order's chatter.
+
+        :raise AccessError: the user is not staff of one of the hubs
+        :raise UserError: one is not waiting for approval (decided meanwhile)
+        """
+        if not (reason or "").strip():
+            raise UserError(_("Tell the customer why their standing order is refused."))
+        orders = self._pending_for_the_hub()
+        orders.write({"status": "refused", "refusal_reason": reason.strip()})
+        orders._ofn_message_from_hub(
+            self.env.ref("ofn_standing_orders.mail_template_standing_order_refused")
+        )
+        return orders
+
+    def _pending_for_the_hub(self):
+        """These standing orders as superuser, locked until the end of the transaction (two
+        managers deciding at once: the second waits, then finds them decided), once the user
+        is found to be staff of their hubs and each one waits for the hub's approval.
+
+        :raise AccessError: the user is not staff of one of the hubs (another hub's standing
+            orders are refused by the record rules)
+        :raise UserError: one is not waiting for approval
+        """
+        self.check_access("read")
+        self.company_id._ofn_check_standing_order_staff()
+        orders = self.sudo()
+        if orders:
+            self.env.cr.execute(
+                "SELECT id FROM ofn_standing_order WHERE id IN %s FOR NO KEY UPDATE",
+                [tuple(orders.ids)],
+            )
+            orders.invalidate_recordset(["status"])
+        statuses = dict(self._fields["status"]._description_selection(self.env))
+        for order in orders:
+            if order.status != "pending":
+                raise UserError(
+                    _(
+                        "The standing order of %(customer)s is not waiting for the hub's "
+                        "approval: it is %(status)s.",
+                        customer=order.partner_id.name,
+                        status=statuses[order.status].lower(),
+                    )
+                )
+        return orders
+
     @api.model_create_multi
     def create(self, vals_list):
         orders = super().create(vals_list)
@@ -158,12 +257,15 @@ class OfnStandingOrder(models.Model):
     # ------------------------------------------------------------------ occurrences
     def _sync_occurrences(self):
         """Keeps the occurrences in step with the schedule's cycles: one for every cycle closing
-        within the dates while the standing order is active or paused (inserted, never
+        within the dates while the standing order is active, paused or waiting for the hub's
+        approval (pending: never placed, see the placement's ``_PLACEABLE``) (inserted, never
         duplicated: a unique constraint and ``ON CONFLICT DO NOTHING``), and the unplaced ones
-        that no longer fit removed."""
+        that no longer fit removed (all of them when it is refused, cancelled, or draft)."""
         self.env.flush_all()
         for order in self.sudo():
-            wanted = order._cycles_in_range() if order.status in ("active", "paused") else []
+            wanted = (
+                order._cycles_in_range() if order.status in SCHEDULED_STANDING_ORDER_STATES else []
+            )
             wanted_ids = [cycle.id for cycle in wanted]
             if wanted_ids:
                 self.env.cr.execute(

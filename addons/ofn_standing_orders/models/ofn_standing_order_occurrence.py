@@ -47,7 +47,7 @@ from psycopg2 import errorcodes
 from psycopg2.errors import InFailedSqlTransaction, LockNotAvailable, SerializationFailure
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_datetime
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
@@ -1248,33 +1248,7 @@ class OfnStandingOrderOccurrence(models.Model):
     def _notify(self, template_xmlid):
         """One message per order, from the hub, on the order's chatter and e-mailed to the
         customer, rendered from the template in the customer's language."""
-        template = self.env.ref(template_xmlid)
-        subtype = self.env.ref("mail.mt_comment")
-        for hub, occurrences in self.grouped("company_id").items():
-            orders = occurrences.sale_order_id
-            if not orders:
-                continue
-            composer = (
-                self.env["mail.compose.message"]
-                .with_company(hub)
-                .with_context(
-                    mail_notify_force_send=False,
-                    mail_create_nosubscribe=True,
-                    mail_post_autofollow=False,  # `sale` would make the customer a follower
-                )
-                .create(
-                    {
-                        "composition_mode": "comment",
-                        "model": "sale.order",
-                        "res_ids": orders.ids,
-                        "template_id": template.id,
-                        "author_id": hub.partner_id.id,
-                        "message_type": "comment",
-                        "subtype_id": subtype.id,
-                    }
-                )
-            )
-            composer._action_send_mail()
+        self.sale_order_id._ofn_message_from_hub(self.env.ref(template_xmlid))
 
     def _summary_line(self):
         """This occurrence as the hub's summary lists it under a problem."""
@@ -1480,11 +1454,7 @@ class OfnStandingOrderOccurrence(models.Model):
         :raise AccessError: the user may not act for one of the hubs
         """
         self.check_access("read")
-        for hub in self.company_id:
-            if not hub.ofn_user_manages_stripe():
-                raise AccessError(
-                    _("Only %(hub)s's managers can act on its standing orders.", hub=hub.name)
-                )
+        self.company_id._ofn_check_standing_order_staff()
         return self.sudo()
 
     def _lock_for_hub(self, where, refusal):

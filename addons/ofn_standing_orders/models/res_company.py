@@ -1,5 +1,5 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..const import (
     DEFAULT_CHARGE_RETRIES,
@@ -48,6 +48,18 @@ class ResCompany(models.Model):
             if hub.ofn_pre_close_check_hours < 0 or hub.ofn_pre_close_check_hours > 24 * 14:
                 raise ValidationError(
                     _("Check the payments between 0 hours and two weeks before the close.")
+                )
+
+    def _ofn_check_standing_order_staff(self):
+        """Raise unless the current user is staff of each of these hubs (its managers, the
+        platform's admins), who act on their standing orders.
+
+        :raise AccessError: the user may not act for one of the hubs
+        """
+        for hub in self:
+            if not hub.ofn_user_manages_stripe():
+                raise AccessError(
+                    _("Only %(hub)s's managers can act on its standing orders.", hub=hub.name)
                 )
 
     def _ofn_warehouse(self):
