@@ -53,6 +53,8 @@ def connect_through_oauth(hub, admin_env):
 env["ir.config_parameter"].set_param("web.base.url", ODOO_URL)
 env["ir.config_parameter"].set_param("web.base.url.freeze", True)
 env["ir.config_parameter"].set_param("ofn_stripe_connect.enabled", True)
+# a visitor of a schedule's subscription page signs up with Odoo's own portal sign-up
+env["ir.config_parameter"].set_param("auth_signup.invitation_scope", "b2c")
 platform = env.ref("base.main_company")
 # the portal and the e-mails show the platform's name and logo (not Odoo's "Your logo")
 DEMO_DIR = os.path.join(os.path.dirname(os.path.dirname(stripe_sandbox.__file__)), "demo")

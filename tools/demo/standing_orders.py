@@ -13,6 +13,10 @@ second card. Riverside's weekly cycle closes in two days and its check before th
 two payments are at risk (Hugo's card expired, Alice no longer allows the hub), both were
 e-mailed what to do and the hub's managers got the list.
 
+Customers start their own standing orders on the subscription pages of two schedules: Riverside's
+weekly veg box (started at once) and Green Valley's (the hub approves each new one: Inès's waits
+for it, made as her subscription would have made it).
+
 Days are counted from today (the cycles are where a real hub's would be this week); times are
 the hub's local time, as the schedules say.
 """
@@ -63,6 +67,20 @@ SCHEDULES = {
 }
 OPENS_HOUR, CLOSES_HOUR = 8.0, 18.0
 
+# what customers may subscribe to on a schedule's page: (hub, schedule) -> product key ->
+# (min, max) per cycle; the products are flagged "Offered for standing orders"
+OFFERS = {
+    ("riverside", "weekly"): {
+        "veg_small": (1, 3),
+        "veg_large": (1, 2),
+        "eggs": (1, 6),
+        "bread": (1, 4),
+    },
+    ("greenvalley", "weekly"): {"veg_small": (1, 2), "veg_large": (1, 2), "fruit": (1, 3)},
+}
+# the hubs whose new standing orders (started by customers) wait for their approval
+APPROVING_HUBS = ("greenvalley",)
+
 OLD, NEW = -35, -3  # start dates (days from today): before the past cycles / after them
 # (customer login, hub, schedule, lines, payment mode, status, start, end, what it shows)
 # fmt: off
@@ -109,6 +127,8 @@ STANDING_ORDERS = [
      "invoice", "active", OLD, None, "invoice paid last week, skips this week"),
     ("lea", "greenvalley", "weekly", {"asparagus": 2},
      "card", "active", NEW, None, "nothing to order: asparagus is out of season"),
+    ("ines", "greenvalley", "weekly", {"veg_small": 1, "fruit": 1},
+     "card", "pending", NEW, None, "subscribed again on the page: waits for the hub's approval"),
     # --- Riverside
     ("alice", "riverside", "weekly", {"veg_small": 1, "bread": 1},
      "card", "active", OLD, None, "paid last week, placed; at risk: no longer allows the hub"),
@@ -143,7 +163,9 @@ def seed(env, hubs, customers, sandbox_url):
     """``hubs``: slug -> res.company; ``customers``: login slug -> res.partner. Returns the
     lines for demo-logins.txt (nothing when the demo already has schedules)."""
     if env["ofn.schedule"].with_context(active_test=False).search_count([]):
-        return _instructions(env["ofn.standing.order"].search_count([]))
+        return _instructions(env["ofn.standing.order"].search_count([])) + (
+            _subscription_instructions(env)
+        )
     today = fields.Date.context_today(env["ofn.schedule"])
     Cycle = env["ofn.order.cycle"]
 
@@ -173,6 +195,11 @@ def seed(env, hubs, customers, sandbox_url):
                         "invoice_policy": "order",
                         "taxes_id": False,
                         "company_id": hub.id,
+                        "ofn_standing_order_ok": any(
+                            key in offered
+                            for (offering, _schedule), offered in OFFERS.items()
+                            if offering == slug
+                        ),
                     }
                 )
             )
@@ -193,7 +220,10 @@ def seed(env, hubs, customers, sandbox_url):
                 }
             )
 
-    # 2. standing orders: created active (or draft); paused and cancelled later, as in life
+    _offer_subscriptions(hubs, products, schedules)
+
+    # 2. standing orders: created active (or draft, or waiting for the hub's approval as a
+    #    customer's subscription makes it); paused and cancelled later, as in life
     standing = []
     for login, slug, key, lines, mode, status, start, end, note in STANDING_ORDERS:
         order = env["ofn.standing.order"].create(
@@ -204,7 +234,8 @@ def seed(env, hubs, customers, sandbox_url):
                 "start_date": today + timedelta(days=start),
                 "end_date": end is not None and today + timedelta(days=end),
                 "payment_mode": mode,
-                "status": "draft" if status == "draft" else "active",
+                "status": status if status in ("draft", "pending") else "active",
+                "origin": "customer" if status == "pending" else "hub",
                 "line_ids": [
                     (0, 0, {"product_id": products[slug, product].id, "quantity": quantity})
                     for product, quantity in lines.items()
@@ -286,7 +317,53 @@ def seed(env, hubs, customers, sandbox_url):
     cron.nextcall = fields.Datetime.now() + timedelta(days=1)
 
     _print_summary(env, standing, ready | orchard)
-    return _instructions(len(standing))
+    return _instructions(len(standing)) + _subscription_instructions(env)
+
+
+def _offer_subscriptions(hubs, products, schedules):
+    """The schedules customers may subscribe to (OFFERS), and the hubs approving them."""
+    for (slug, key), offered in OFFERS.items():
+        schedules[slug, key].write(
+            {
+                "subscribe_ok": True,
+                "offer_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "product_id": products[slug, product].id,
+                            "min_quantity": low,
+                            "max_quantity": high,
+                        },
+                    )
+                    for product, (low, high) in offered.items()
+                ],
+            }
+        )
+    for slug in APPROVING_HUBS:
+        hubs[slug].ofn_subscription_approval = True
+
+
+def _subscription_instructions(env):
+    """The subscription links to share, for demo-logins.txt."""
+    lines = [
+        "",
+        "Subscribe (customers start their own standing orders; share these links):",
+    ]
+    for schedule in env["ofn.schedule"].search([("subscribe_ok", "=", True)]):
+        hub = schedule.company_id
+        lines.append(f"  {hub.name}, {schedule.name}: {schedule.subscribe_url}")
+        if hub.ofn_subscription_approval:
+            lines.append(
+                "    (new ones wait for the hub's approval: Food Hubs > Standing orders > To"
+                " approve, as its manager; Inès's is waiting)"
+            )
+    lines.append(
+        "  Try: open a link in a private window, sign up as a new customer, choose a box and pay"
+        " with a new card (4000 0027 6000 3184 asks 3-D Secure); it is on My Account >"
+        " Standing orders."
+    )
+    return lines
 
 
 def _instructions(count):
