@@ -113,6 +113,14 @@ class OfnStandingOrder(models.Model):
 
     # ------------------------------------------------------------------ lifecycle
     def action_activate(self):
+        """A draft or paused standing order starts (again); one waiting for the hub's approval is
+        approved (``action_approve``: the customer is told), a refused one stays refused."""
+        if self.filtered(lambda o: o.status in ("pending", "refused")):
+            raise UserError(
+                _("Approve or refuse a standing order that waits for the hub's approval.")
+                if "pending" in self.mapped("status")
+                else _("A refused standing order cannot be activated.")
+            )
         self._check_payment_possible()
         self.write({"status": "active"})
         return True

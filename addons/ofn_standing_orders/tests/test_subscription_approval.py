@@ -132,6 +132,8 @@ class TestSubscriptionApproval(OneHubChargeCase):
             self._as_manager(standing).action_approve()
         with self.assertRaisesRegex(UserError, "not waiting for the hub's approval"):
             self._as_manager(standing).action_refuse()
+        with self.assertRaisesRegex(UserError, "Approve or refuse"):
+            self._as_manager(self._pending()).action_activate()
         by_the_hub = self._standing(self.customer, self.schedule, [(self.eggs, 1)])
         with self.assertRaisesRegex(UserError, "not waiting for the hub's approval"):
             self._as_manager(by_the_hub).action_approve()
@@ -177,6 +179,9 @@ class TestSubscriptionApproval(OneHubChargeCase):
             self._refuse(standing, "Again")
         with self.assertRaisesRegex(UserError, "not waiting for the hub's approval"):
             self._as_manager(standing).action_approve()
+        with self.assertRaisesRegex(UserError, "cannot be activated"):
+            self._as_manager(standing).action_activate()
+        self.assertEqual(standing.status, "refused")
 
     def test_a_refusal_needs_a_reason(self):
         standing = self._pending()
@@ -264,3 +269,24 @@ class TestSubscriptionApproval(OneHubChargeCase):
         self.assertEqual(offer.company_id, self.hub)
         link = f"/standing_orders/subscribe/{self.schedule.id}"
         self.assertTrue(self.schedule.subscribe_url.endswith(link))
+
+    def test_the_managers_screens_show_the_offer_and_the_approval(self):
+        schedule_form = (
+            self.env["ofn.schedule"].with_user(self.manager).get_views([(False, "form")])
+        )["views"]["form"]["arch"]
+        for field in ("subscribe_ok", "offer_ids", "allow_pause", "allow_cancel", "subscribe_url"):
+            self.assertIn(f'name="{field}"', schedule_form)
+        action = self.env.ref("ofn_standing_orders.ofn_standing_order_to_approve_action")
+        views = (
+            self.env["ofn.standing.order"]
+            .with_user(self.manager)
+            .get_views([(view.view_id.id, view.view_mode) for view in action.view_ids])
+        )["views"]
+        self.assertIn('name="action_approve"', views["list"]["arch"])
+        self.assertIn('name="action_refuse"', views["list"]["arch"])
+        self.assertIn('name="refusal_reason"', views["form"]["arch"])
+        self.assertIn("<chatter", views["form"]["arch"])
+        product_form = (
+            self.env["product.template"].with_user(self.manager).get_views([(False, "form")])
+        )["views"]["form"]["arch"]
+        self.assertIn('name="ofn_standing_order_ok"', product_form)
