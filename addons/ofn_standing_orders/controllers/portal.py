@@ -270,14 +270,13 @@ class StandingOrderPortal(CustomerPortal):
     def standing_order_change(self, order_id, **kwargs):
         """GET: the schedule's offers with the current quantities; POST: the new ones, sent as
         ``qty_<product id>`` fields, for the cycles not placed yet."""
-        order = self._own_standing_order(order_id)
-        refused = self._refused(lambda: order._ofn_portal_check("change"))
-        if refused:
-            return refused
-        if request.httprequest.method == "GET":
-            return self._render_change(order)
+        order, response = self._standing_order_form(order_id, "change", self._render_change)
+        if response:
+            return response
         quantities = {
-            key.removeprefix("qty_"): value for key, value in kwargs.items() if key.startswith("qty_")
+            key.removeprefix("qty_"): value
+            for key, value in kwargs.items()
+            if key.startswith("qty_")
         }
         result, error = self._attempt(lambda: order.ofn_portal_change_lines(quantities))
         if error:
@@ -304,6 +303,18 @@ class StandingOrderPortal(CustomerPortal):
             )
         return self._standing_orders_back(message=message)
 
+    def _standing_order_form(self, order_id, action, render):
+        """The customer's standing order for a page of ``action``, and the response to give at
+        once: the reason when the customer may not (hub's settings, its state), the page
+        (``render(order)``) on GET; ``None`` for a POST to carry out."""
+        order = self._own_standing_order(order_id)
+        refused = self._refused(lambda: order._ofn_portal_check(action))
+        if refused:
+            return order, refused
+        if request.httprequest.method == "GET":
+            return order, render(order)
+        return order, None
+
     def _render_change(self, order, quantities=None, error=None):
         """The change form: each offer with the quantity typed (``quantities``: product id ->
         the form's value), else the standing order's (0: not taken)."""
@@ -313,7 +324,7 @@ class StandingOrderPortal(CustomerPortal):
         for offer in order.schedule_id.offer_ids:
             product = offer.product_id
             typed = (quantities or {}).get(str(product.id))
-            quantity = typed if typed is not None else "%g" % current.get(product.id, 0)
+            quantity = typed if typed is not None else f"{current.get(product.id, 0):g}"
             try:
                 estimate = product.lst_price * float(quantity or 0)
             except ValueError:
@@ -339,12 +350,11 @@ class StandingOrderPortal(CustomerPortal):
     @_form_route("/<int:order_id>/pause")
     def standing_order_pause(self, order_id, pause_until=None, **kwargs):
         """GET: the day to start again; POST: pauses until that day (``pause_until``)."""
-        order = self._own_standing_order(order_id)
-        refused = self._refused(lambda: order._ofn_portal_check("pause"))
-        if refused:
-            return refused
-        if request.httprequest.method == "GET":
-            return self._render_stop(order, "pause")
+        order, response = self._standing_order_form(
+            order_id, "pause", lambda order: self._render_stop(order, "pause")
+        )
+        if response:
+            return response
         kept, error = self._attempt(lambda: order.ofn_portal_pause(pause_until))
         if error:
             return self._render_stop(order, "pause", pause_until, error=error)
@@ -365,12 +375,11 @@ class StandingOrderPortal(CustomerPortal):
     @_form_route("/<int:order_id>/cancel")
     def standing_order_cancel(self, order_id, **kwargs):
         """GET: asks to confirm; POST: cancels."""
-        order = self._own_standing_order(order_id)
-        refused = self._refused(lambda: order._ofn_portal_check("cancel"))
-        if refused:
-            return refused
-        if request.httprequest.method == "GET":
-            return self._render_stop(order, "cancel")
+        order, response = self._standing_order_form(
+            order_id, "cancel", lambda order: self._render_stop(order, "cancel")
+        )
+        if response:
+            return response
         kept, error = self._attempt(order.ofn_portal_cancel)
         if error:
             return self._standing_orders_back(error=error)

@@ -155,15 +155,20 @@ class OfnStandingOrder(models.Model):
 
     def _open_occurrences(self):
         """Orders placed in cycles that have not closed yet: the customer may still get them."""
+        return self._coming_occurrences(OPEN_OCCURRENCE_STATES)
+
+    def _coming_occurrences(self, states, **options):
+        """The occurrences in ``states`` of cycles not closed yet (``options``: ``search``'s)."""
         return (
             self.env["ofn.standing.order.occurrence"]
             .sudo()
             .search(
                 [
                     ("standing_order_id", "in", self.ids),
-                    ("state", "in", OPEN_OCCURRENCE_STATES),
+                    ("state", "in", states),
                     ("cycle_id.closes_at", ">", fields.Datetime.now()),
-                ]
+                ],
+                **options,
             )
         )
 
@@ -251,10 +256,7 @@ class OfnStandingOrder(models.Model):
         ):
             return result
         order._ofn_lock_unplaced()
-        hub_order = order._ofn_in_hub_language()
-        before = hub_order._ofn_lines_text(
-            [(line.product_id, line.quantity) for line in order.line_ids]
-        )
+        before = [(line.product_id, line.quantity) for line in order.line_ids]
         order.write(
             {
                 "line_ids": [Command.delete(line.id) for line in order.line_ids]
@@ -265,25 +267,26 @@ class OfnStandingOrder(models.Model):
             }
         )
         result.update(changed=True, next_cycle=order._ofn_next_unplaced_cycle())
-        next_cycle = result["next_cycle"]
-        if next_cycle:
-            cycle = hub_order.env._(
-                "from the cycle closing on %(closes)s",
-                closes=hub_order._ofn_hub_time(next_cycle.closes_at),
-            )
-        else:
-            cycle = hub_order.env._("from the next cycle")
-        hub_order._ofn_note(
-            hub_order.env._(
+        order._ofn_note_customer_change(
+            lambda env, who: env._(
                 "%(who)s changed the products on the portal, for the cycles not placed yet "
                 "(%(cycle)s): %(before)s → %(after)s.",
-                who=self.env.user.partner_id.name,
-                cycle=cycle,
-                before=before,
-                after=hub_order._ofn_lines_text(wanted),
+                who=who,
+                cycle=order._ofn_from_cycle_text(env, result["next_cycle"]),
+                before=order.with_env(env)._ofn_lines_text(before),
+                after=order.with_env(env)._ofn_lines_text(wanted),
             )
         )
         return result
+
+    @staticmethod
+    def _ofn_from_cycle_text(env, cycle):
+        """ "from the cycle closing on …" in ``env``'s language and time zone."""
+        if not cycle:
+            return env._("from the next cycle")
+        return env._(
+            "from the cycle closing on %(closes)s", closes=format_local_time(env, cycle.closes_at)
+        )
 
     def ofn_portal_pause(self, until):
         """The customer pauses their standing order until ``until`` (a date or ``YYYY-MM-DD``,
@@ -310,16 +313,12 @@ class OfnStandingOrder(models.Model):
                     last=format_date(self.env, last),
                 )
             )
-        order._ofn_lock_unplaced()
-        kept = order._open_occurrences()
-        order.pause_until = until
-        order._stop("paused", "keep")
-        hub_order = order._ofn_in_hub_language()
-        hub_order._ofn_note(
-            hub_order.env._(
+        kept = order._ofn_portal_stop("paused", until)
+        order._ofn_note_customer_change(
+            lambda env, who: env._(
                 "%(who)s paused the standing order on the portal until %(until)s.",
-                who=self.env.user.partner_id.name,
-                until=format_date(hub_order.env, until),
+                who=who,
+                until=format_date(env, until),
             )
         )
         return kept
@@ -342,12 +341,8 @@ class OfnStandingOrder(models.Model):
                     hub=order.company_id.name,
                 )
             ) from None
-        hub_order = order._ofn_in_hub_language()
-        hub_order._ofn_note(
-            hub_order.env._(
-                "%(who)s resumed the standing order on the portal.",
-                who=self.env.user.partner_id.name,
-            )
+        order._ofn_note_customer_change(
+            lambda env, who: env._("%(who)s resumed the standing order on the portal.", who=who)
         )
         return True
 
@@ -358,16 +353,20 @@ class OfnStandingOrder(models.Model):
         :return: the occurrences already placed, kept
         """
         order = self._ofn_portal_check("cancel")
-        order._ofn_lock_unplaced()
-        kept = order._open_occurrences()
-        order._stop("cancelled", "keep")
-        hub_order = order._ofn_in_hub_language()
-        hub_order._ofn_note(
-            hub_order.env._(
-                "%(who)s cancelled the standing order on the portal.",
-                who=self.env.user.partner_id.name,
-            )
+        kept = order._ofn_portal_stop("cancelled")
+        order._ofn_note_customer_change(
+            lambda env, who: env._("%(who)s cancelled the standing order on the portal.", who=who)
         )
+        return kept
+
+    def _ofn_portal_stop(self, status, pause_until=False):
+        """Pauses (until ``pause_until``) or cancels, as the customer asked: the orders already
+        placed are kept (returned), the cycles not placed yet locked first."""
+        self._ofn_lock_unplaced()
+        kept = self._open_occurrences()
+        if pause_until:
+            self.pause_until = pause_until
+        self._stop(status, "keep")
         return kept
 
     @api.model
@@ -398,15 +397,16 @@ class OfnStandingOrder(models.Model):
                 _logger.warning("Standing order %s stays paused: %s", order.id, error)
                 hub_order._ofn_note(
                     hub_order.env._(
-                        "Paused until %(until)s, but it could not become active again: "
-                        "%(reason)s",
+                        "Paused until %(until)s, but it could not become active again: %(reason)s",
                         until=until,
                         reason=error.args[0],
                     )
                 )
                 continue
             _logger.info("Standing order %s paused until %s is active again", order.id, until)
-            hub_order._ofn_note(hub_order.env._("Paused until %(until)s: active again.", until=until))
+            hub_order._ofn_note(
+                hub_order.env._("Paused until %(until)s: active again.", until=until)
+            )
             resumed |= order
         return resumed
 
@@ -434,20 +434,7 @@ class OfnStandingOrder(models.Model):
 
     def _ofn_next_unplaced_cycle(self):
         """The first cycle, not closed, in which this standing order is still to be placed."""
-        return (
-            self.env["ofn.standing.order.occurrence"]
-            .sudo()
-            .search(
-                [
-                    ("standing_order_id", "=", self.id),
-                    ("state", "=", "planned"),
-                    ("cycle_id.closes_at", ">", fields.Datetime.now()),
-                ],
-                order="cycle_opens_at, id",
-                limit=1,
-            )
-            .cycle_id
-        )
+        return self._coming_occurrences(("planned",), order="cycle_opens_at, id", limit=1).cycle_id
 
     def _ofn_hub_today(self, now=None):
         """The hub's date (its time zone) at ``now`` (naive UTC, default now)."""
@@ -460,9 +447,6 @@ class OfnStandingOrder(models.Model):
         hub = self.company_id
         return self.sudo().with_context(lang=hub.ofn_lang(), tz=hub.partner_id.tz or "UTC")
 
-    def _ofn_hub_time(self, moment):
-        return format_local_time(self.env, moment)
-
     def _ofn_lines_text(self, lines):
         """``[(product, quantity)]`` in words, in this environment's language: "Eggs × 2,
         Vegetable box × 1"."""
@@ -470,6 +454,13 @@ class OfnStandingOrder(models.Model):
             f"{product.with_env(self.env).display_name} × {quantity:g}"
             for product, quantity in lines
         )
+
+    def _ofn_note_customer_change(self, describe):
+        """Notes a change the signed-in customer made, for the hub's staff, in the hub's
+        language: ``describe(env, who)`` writes it (``env`` in the hub's language and time zone,
+        ``who`` the customer's name)."""
+        hub_order = self._ofn_in_hub_language()
+        hub_order._ofn_note(describe(hub_order.env, self.env.user.partner_id.name))
 
     def _ofn_note(self, text):
         """A note for the hub's staff on the chatter (nobody is notified)."""

@@ -183,6 +183,24 @@ class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
         )
 
     @staticmethod
+    def _coming_cycle(schedule, days=1):
+        """A cycle of ``schedule`` that opens in ``days`` days."""
+        now = fields.Datetime.now()
+        return schedule.env["ofn.order.cycle"].create(
+            {
+                "company_id": schedule.company_id.id,
+                "schedule_id": schedule.id,
+                "opens_at": now + timedelta(days=days),
+                "closes_at": now + timedelta(days=days + 2),
+            }
+        )
+
+    @staticmethod
+    def _of(standing, cycle):
+        """The standing order's occurrence in ``cycle``."""
+        return standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle)
+
+    @staticmethod
     def _close(cycle):
         now = fields.Datetime.now()
         cycle.write({"opens_at": now - timedelta(days=3), "closes_at": now - timedelta(minutes=1)})

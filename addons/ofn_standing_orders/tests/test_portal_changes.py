@@ -39,7 +39,9 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
             {
                 "subscribe_ok": True,
                 "offer_ids": [
-                    Command.create({"product_id": cls.eggs.id, "min_quantity": 1, "max_quantity": 6}),
+                    Command.create(
+                        {"product_id": cls.eggs.id, "min_quantity": 1, "max_quantity": 6}
+                    ),
                     Command.create(
                         {"product_id": cls.veg_box.id, "min_quantity": 1, "max_quantity": 2}
                     ),
@@ -58,21 +60,6 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
     def _quantities(self, **by_product):
         """The change form's fields: ``eggs="3"`` -> ``qty_<eggs id>="3"``."""
         return {f"qty_{getattr(self, name).id}": value for name, value in by_product.items()}
-
-    @staticmethod
-    def _of(standing, cycle):
-        return standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle)
-
-    def _coming_cycle(self, days):
-        now = fields.Datetime.now()
-        return self.env["ofn.order.cycle"].create(
-            {
-                "company_id": self.hub.id,
-                "schedule_id": self.schedule.id,
-                "opens_at": now + timedelta(days=days),
-                "closes_at": now + timedelta(days=days + 2),
-            }
-        )
 
     @staticmethod
     def _lines(order):
@@ -123,7 +110,7 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
     # ------------------------------------------------------------------ products and quantities
     def test_a_change_after_a_placement_applies_to_the_next_cycle_only(self):
         first = self._open_cycle(self.schedule)
-        second = self._coming_cycle(days=6)
+        second = self._coming_cycle(self.schedule, days=6)
         self._place()
         placed = self._of(self.box, first)
         self.assertEqual(placed.state, "placed")
@@ -228,9 +215,7 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
         mails = self._mails_to(self.paula, "")
         self.assertFalse(StandingOrder._cron_resume_paused())
         self.assertEqual(self.box.status, "paused")
-        resumed = StandingOrder._cron_resume_paused(
-            now=fields.Datetime.now() + timedelta(days=3)
-        )
+        resumed = StandingOrder._cron_resume_paused(now=fields.Datetime.now() + timedelta(days=3))
 
         self.assertEqual(resumed, self.box)
         self.assertEqual((self.box.status, self.box.pause_until), ("active", False))
@@ -277,7 +262,7 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
     # ------------------------------------------------------------------ cancel
     def test_cancel_keeps_the_placed_order_and_drops_the_coming_cycles(self):
         cycle = self._open_cycle(self.schedule)
-        coming = self._coming_cycle(days=6)
+        coming = self._coming_cycle(self.schedule, days=6)
         self._place()
         placed = self._of(self.box, cycle)
         quotation = placed.sale_order_id
