@@ -160,6 +160,16 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
         self.assertIn("Nothing changed", self._flash(response, "message"))
         self.assertEqual(len(self._notes(self.box, "changed the products")), 1)
 
+    def test_the_estimate_follows_the_quantities_in_the_browser(self):
+        self.start_tour(
+            self._url(self.box, "change"),
+            "ofn_standing_order_change_products",
+            login=self._login_of(self.paula),
+        )
+
+        self.assertEqual(self._standing_lines(self.box), [("Eggs (12)", 3.0)])
+        self.assertTrue(self._notes(self.box, "changed the products"))
+
     def test_quantities_out_of_bounds_or_products_not_offered_are_refused(self):
         self._login(self.paula)
         for fields_, refusal in (
