@@ -212,9 +212,10 @@ class OfnStandingOrder(models.Model):
                 "%(hub)s does not let customers pause their standing orders: ask the hub.",
                 hub=hub,
             )
-        if action == "resume" and not (order.status == "paused" and order.pause_until):
-            if order.status == "paused":
-                return _("%(hub)s paused this standing order: ask the hub to resume it.", hub=hub)
+        if action in ("pause", "resume") and order.status == "paused" and not order.pause_until:
+            # the hub's pause, with no day to start again: the hub's to end
+            return _("%(hub)s paused this standing order: ask the hub to resume it.", hub=hub)
+        if action == "resume" and order.status != "paused":
             return _("This standing order is not paused.")
         if action == "cancel" and not schedule.allow_cancel:
             return _(

@@ -1,5 +1,6 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
+import pytz
 from markupsafe import escape
 
 from odoo import Command, fields
@@ -263,11 +264,34 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
         self.assertTrue(self._notes(self.box, "Paula Changer resumed the standing order"))
 
         # a pause by the hub (no day to start again) is the hub's to end
+        until = self._hub_today() + timedelta(days=4)
         self.box.with_user(self.manager)._stop("paused", "keep")
-        self.assertNotIn(self._url(self.box, "resume"), self._get(PAGE).text)
-        response = self._post(self._url(self.box, "resume"))
-        self.assertIn("ask the hub to resume it", self._flash(response, "error"))
-        self.assertEqual(self.box.status, "paused")
+        page = self._get(PAGE).text
+        self.assertNotIn(self._url(self.box, "resume"), page)
+        self.assertNotIn(self._url(self.box, "pause"), page)
+        for action, data in (("resume", {}), ("pause", {"pause_until": str(until)})):
+            response = self._post(self._url(self.box, action), **data)
+            self.assertIn("ask the hub to resume it", self._flash(response, "error"))
+        self.assertEqual((self.box.status, self.box.pause_until), ("paused", False))
+
+    def test_the_pause_ends_on_the_day_in_the_hubs_time_zone(self):
+        self.hub.partner_id.tz = "Pacific/Auckland"  # UTC+13 in December, +12 in June
+        tz = pytz.timezone("Pacific/Auckland")
+        paula = self.env["res.users"].search([("login", "=", self._login_of(self.paula))])
+        until = self._hub_today() + timedelta(days=2)
+        self.box.with_user(paula).ofn_portal_pause(until)
+        self.assertEqual((self.box.status, self.box.pause_until), ("paused", until))
+        # 1 a.m. at the hub on that day is still the day before in UTC
+        day_begins = (
+            tz.localize(datetime.combine(until, time(1))).astimezone(pytz.utc).replace(tzinfo=None)
+        )
+        self.assertLess(day_begins.date(), until)
+        StandingOrder = self.env["ofn.standing.order"]
+
+        self.assertFalse(StandingOrder._cron_resume_paused(now=day_begins - timedelta(hours=2)))
+        self.assertEqual(self.box.status, "paused", "11 p.m. the day before at the hub")
+        self.assertEqual(StandingOrder._cron_resume_paused(now=day_begins), self.box)
+        self.assertEqual(self.box.status, "active")
 
     # ------------------------------------------------------------------ cancel
     def test_cancel_keeps_the_placed_order_and_drops_the_coming_cycles(self):
