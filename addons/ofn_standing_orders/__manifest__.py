@@ -28,6 +28,7 @@
     "assets": {
         "web.assets_frontend": [
             "ofn_standing_orders/static/src/js/pay_now.js",
+            "ofn_standing_orders/static/src/js/standing_order_change.js",
         ],
         "web.assets_tests": [
             "ofn_standing_orders/static/tests/tours/*.js",

@@ -39,6 +39,13 @@ STANDING_ORDER_ORIGINS = [("hub", "Entered by the hub"), ("customer", "Subscribe
 # The public page of an offered schedule, shared by the hub (followed by the schedule's id).
 SUBSCRIBE_PATH = "/standing_orders/subscribe"
 
+# How far ahead a customer may pause their standing order from the portal (days).
+PAUSE_MAX_DAYS = 366
+
+# What a customer may do to their own standing order on the portal (within what the hub allows:
+# ``ofn.standing.order._ofn_portal_refusal``).
+PORTAL_ACTIONS = ("change", "pause", "resume", "cancel")
+
 PAYMENT_MODES = [("card", "Customer's card (automatic charge)"), ("invoice", "Pay on invoice")]
 
 OCCURRENCE_STATES = [

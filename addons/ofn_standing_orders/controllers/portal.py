@@ -2,7 +2,12 @@
 standing order with its coming and recent cycles, how each cycle's order is paid, and until a
 cycle closes: skip it, take it back, change the quantities of the order placed for it. An order
 whose card payment failed, or waits for the bank, is paid by the customer on its "Pay now"
-page, with a wallet card or a new one."""
+page, with a wallet card or a new one. The standing order itself, within what the hub allows
+(``ofn.standing.order._ofn_portal_refusal``): new products and quantities for the cycles not
+placed yet (an offered schedule's offers), a pause until a date (or resume now), a
+cancellation."""
+
+from datetime import timedelta
 
 from werkzeug.exceptions import NotFound
 from werkzeug.urls import url_encode
@@ -10,10 +15,13 @@ from werkzeug.urls import url_encode
 from odoo import _, fields, http
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
+from odoo.tools import format_date
 
 from odoo.addons.ofn_stripe_connect.platform_settings import get_setting
 from odoo.addons.ofn_stripe_connect.utils import format_local_time
 from odoo.addons.portal.controllers.portal import CustomerPortal
+
+from ..const import PAUSE_MAX_DAYS
 
 PAGE = "/my/standing_orders"
 
@@ -106,6 +114,7 @@ class StandingOrderPortal(CustomerPortal):
             "upcoming": [self._occurrence_row(o) for o in upcoming],
             "recent": [self._occurrence_row(o) for o in recent],
             "can_take_back": order_sudo.status in ("active", "paused"),
+            "actions": order_sudo._ofn_portal_actions(),
         }
 
     def _occurrence_row(self, occurrence):
@@ -139,17 +148,22 @@ class StandingOrderPortal(CustomerPortal):
         url = f"{PAGE}/occurrence/{occurrence.id}/pay"
         return url + ("?" + url_encode(query) if query else "")
 
-    def _refused(self, act):
-        """Runs a customer's change in a savepoint: the page with the reason when it is refused
-        (nothing changed), else None."""
+    def _attempt(self, act):
+        """Runs a customer's change in a savepoint: ``(its result, None)``, or ``(None, the
+        reason)`` when it is refused (nothing changed)."""
         try:
             with request.env.cr.savepoint():
-                act()
+                return act(), None
         except AccessError:
             raise  # a fault, not the customer's: never shown as a message
         except UserError as failure:
-            return self._standing_orders_back(error=failure.args[0])
-        return None
+            return None, failure.args[0]
+
+    def _refused(self, act):
+        """Runs a customer's change: the page with the reason when it is refused (nothing
+        changed), else None."""
+        _result, error = self._attempt(act)
+        return self._standing_orders_back(error=error) if error else None
 
     # ------------------------------------------------------------------ skip / take back
     @http.route(
@@ -234,13 +248,9 @@ class StandingOrderPortal(CustomerPortal):
         quantities = {
             key.removeprefix("qty_"): value for key, value in form.items() if key.startswith("qty_")
         }
-        try:
-            with request.env.cr.savepoint():
-                changes = occurrence._set_quantities(quantities)
-        except AccessError:
-            raise  # a fault, not the customer's: never shown as a message
-        except UserError as failure:
-            query = url_encode({"error": failure.args[0]})
+        changes, error = self._attempt(lambda: occurrence._set_quantities(quantities))
+        if error:
+            query = url_encode({"error": error})
             return request.redirect(f"{PAGE}/occurrence/{occurrence.id}/quantities?{query}")
         order = occurrence.sale_order_id
         if not changes:
@@ -254,6 +264,161 @@ class StandingOrderPortal(CustomerPortal):
                 changes="; ".join(changes),
             )
         )
+
+    # ------------------------------------------------------------------ the standing order
+    @_form_route("/<int:order_id>/change")
+    def standing_order_change(self, order_id, **kwargs):
+        """GET: the schedule's offers with the current quantities; POST: the new ones, sent as
+        ``qty_<product id>`` fields, for the cycles not placed yet."""
+        order, response = self._standing_order_form(order_id, "change", self._render_change)
+        if response:
+            return response
+        quantities = {
+            key.removeprefix("qty_"): value
+            for key, value in kwargs.items()
+            if key.startswith("qty_")
+        }
+        result, error = self._attempt(lambda: order.ofn_portal_change_lines(quantities))
+        if error:
+            return self._render_change(order, quantities, error=error)
+        if not result["changed"]:
+            return self._standing_orders_back(message=_("Nothing changed in your standing order."))
+        order.invalidate_recordset()
+        lines = order._ofn_lines_text([(line.product_id, line.quantity) for line in order.line_ids])
+        if result["next_cycle"]:
+            message = _(
+                "Your standing order is changed: %(lines)s, from the cycle closing on %(closes)s.",
+                lines=lines,
+                closes=self._local(result["next_cycle"].closes_at),
+            )
+        else:
+            message = _(
+                "Your standing order is changed: %(lines)s, from its next cycle.", lines=lines
+            )
+        if result["kept"]:
+            message += " " + _(
+                "Your orders already placed (%(orders)s) keep their quantities: change them "
+                "with “Change quantities”.",
+                orders=self._order_names(result["kept"]),
+            )
+        return self._standing_orders_back(message=message)
+
+    def _standing_order_form(self, order_id, action, render):
+        """The customer's standing order for a page of ``action``, and the response to give at
+        once: the reason when the customer may not (hub's settings, its state), the page
+        (``render(order)``) on GET; ``None`` for a POST to carry out."""
+        order = self._own_standing_order(order_id)
+        refused = self._refused(lambda: order._ofn_portal_check(action))
+        if refused:
+            return order, refused
+        if request.httprequest.method == "GET":
+            return order, render(order)
+        return order, None
+
+    def _render_change(self, order, quantities=None, error=None):
+        """The change form: each offer with the quantity typed (``quantities``: product id ->
+        the form's value), else the standing order's (0: not taken)."""
+        order = order.sudo()
+        current = {line.product_id.id: line.quantity for line in order.line_ids}
+        rows = []
+        for offer in order.schedule_id.offer_ids:
+            product = offer.product_id
+            typed = (quantities or {}).get(str(product.id))
+            quantity = typed if typed is not None else f"{current.get(product.id, 0):g}"
+            try:
+                estimate = product.lst_price * float(quantity or 0)
+            except ValueError:
+                estimate = 0.0
+            rows.append({"offer": offer, "quantity": quantity, "estimate": estimate})
+        offered = order.schedule_id.offer_ids.product_id
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": "ofn_standing_order_change",
+                "standing": order,
+                "rows": rows,
+                "estimate": sum(row["estimate"] for row in rows),
+                "not_offered": order.line_ids.product_id - offered,
+                "next_cycle": order._ofn_next_unplaced_cycle(),
+                "kept": order._open_occurrences(),
+                "tz": self._customer_tz(),
+                "error": error,
+            }
+        )
+        return request.render("ofn_standing_orders.portal_standing_order_change", values)
+
+    @_form_route("/<int:order_id>/pause")
+    def standing_order_pause(self, order_id, pause_until=None, **kwargs):
+        """GET: the day to start again; POST: pauses until that day (``pause_until``)."""
+        order, response = self._standing_order_form(
+            order_id, "pause", lambda order: self._render_stop(order, "pause")
+        )
+        if response:
+            return response
+        kept, error = self._attempt(lambda: order.ofn_portal_pause(pause_until))
+        if error:
+            return self._render_stop(order, "pause", pause_until, error=error)
+        message = _(
+            "Your standing order is paused: it starts again on %(until)s.",
+            until=format_date(request.env, order.sudo().pause_until),
+        )
+        return self._standing_orders_back(message=message + self._kept_note(kept))
+
+    @http.route(PAGE + "/<int:order_id>/resume", type="http", auth="user", methods=["POST"])
+    def standing_order_resume(self, order_id, **kwargs):
+        order = self._own_standing_order(order_id)
+        refused = self._refused(order.ofn_portal_resume)
+        if refused:
+            return refused
+        return self._standing_orders_back(message=_("Your standing order is active again."))
+
+    @_form_route("/<int:order_id>/cancel")
+    def standing_order_cancel(self, order_id, **kwargs):
+        """GET: asks to confirm; POST: cancels."""
+        order, response = self._standing_order_form(
+            order_id, "cancel", lambda order: self._render_stop(order, "cancel")
+        )
+        if response:
+            return response
+        kept, error = self._attempt(order.ofn_portal_cancel)
+        if error:
+            return self._standing_orders_back(error=error)
+        message = _("Your standing order is cancelled.")
+        return self._standing_orders_back(message=message + self._kept_note(kept))
+
+    def _render_stop(self, order, action, pause_until=None, error=None):
+        """The page that pauses (``pause``) or cancels (``cancel``) a standing order."""
+        order = order.sudo()
+        today = order._ofn_hub_today()
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "page_name": f"ofn_standing_order_{action}",
+                "standing": order,
+                "action": action,
+                "pause_until": pause_until or order.pause_until or "",
+                "first_day": today + timedelta(days=1),
+                "last_day": today + timedelta(days=PAUSE_MAX_DAYS),
+                "kept": order._open_occurrences(),
+                "tz": self._customer_tz(),
+                "error": error,
+            }
+        )
+        return request.render("ofn_standing_orders.portal_standing_order_stop", values)
+
+    def _kept_note(self, kept):
+        """What the result of a pause or cancellation says of the orders already placed."""
+        if not kept:
+            return ""
+        return " " + _(
+            "Your orders already placed (%(orders)s) are kept: skip their cycle if you do not "
+            "want them.",
+            orders=self._order_names(kept),
+        )
+
+    @staticmethod
+    def _order_names(occurrences):
+        return ", ".join(occurrences.sale_order_id.mapped("name"))
 
     # ------------------------------------------------------------------ pay now
     @_form_route("/occurrence/<int:occurrence_id>/pay")
@@ -362,18 +527,28 @@ class StandingOrderPortal(CustomerPortal):
         user = request.env.user
         return user.tz or user.partner_id.tz or "UTC"
 
-    def _own_occurrence(self, occurrence_id):
-        """A cycle of the logged-in customer's standing orders (read with their rights: record
-        rules apply), else 404: another customer's cycles are never revealed."""
-        Occurrence = request.env["ofn.standing.order.occurrence"]
-        if not Occurrence.has_access("read"):
+    def _own(self, model, record_id):
+        """A record of ``model`` (with a ``partner_id``) of the logged-in customer's, read with
+        their rights (record rules apply), else 404: another customer's are never revealed."""
+        Model = request.env[model]
+        if not Model.has_access("read"):
             raise NotFound()
-        occurrence = Occurrence.search(
-            [("id", "=", occurrence_id), ("partner_id", "child_of", self._standing_customer().id)]
+        record = Model.search(
+            [("id", "=", record_id), ("partner_id", "child_of", self._standing_customer().id)]
         )
-        if not occurrence:
+        if not record:
             raise NotFound()
-        return occurrence.sudo().with_context(tz=self._customer_tz())
+        return record.with_context(tz=self._customer_tz())
+
+    def _own_occurrence(self, occurrence_id):
+        """A cycle of the logged-in customer's standing orders (sudo: the hub's orders are
+        not the customer's records), else 404."""
+        return self._own("ofn.standing.order.occurrence", occurrence_id).sudo()
+
+    def _own_standing_order(self, order_id):
+        """One of the logged-in customer's standing orders, with their rights (its methods
+        check the customer again before any sudo), else 404."""
+        return self._own("ofn.standing.order", order_id)
 
     def _local(self, moment):
         """A UTC datetime as the customer reads it."""

@@ -1,14 +1,26 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero, float_round
+import logging
+from datetime import timedelta
+
+from markupsafe import Markup
+from psycopg2.errors import LockNotAvailable, SerializationFailure
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero, float_round, format_date
+
+from odoo.addons.ofn_stripe_connect.utils import format_local_time
 
 from ..const import (
     OPEN_OCCURRENCE_STATES,
+    PAUSE_MAX_DAYS,
     PAYMENT_MODES,
+    PORTAL_ACTIONS,
     SCHEDULED_STANDING_ORDER_STATES,
     STANDING_ORDER_ORIGINS,
     STANDING_ORDER_STATES,
 )
+
+_logger = logging.getLogger(__name__)
 
 
 class OfnStandingOrder(models.Model):
@@ -250,16 +262,318 @@ class OfnStandingOrder(models.Model):
 
     def _open_occurrences(self):
         """Orders placed in cycles that have not closed yet: the customer may still get them."""
+        return self._coming_occurrences(OPEN_OCCURRENCE_STATES)
+
+    def _coming_occurrences(self, states, **options):
+        """The occurrences in ``states`` of cycles not closed yet (``options``: ``search``'s)."""
         return (
             self.env["ofn.standing.order.occurrence"]
             .sudo()
             .search(
                 [
                     ("standing_order_id", "in", self.ids),
-                    ("state", "in", OPEN_OCCURRENCE_STATES),
+                    ("state", "in", states),
                     ("cycle_id.closes_at", ">", fields.Datetime.now()),
-                ]
+                ],
+                **options,
             )
+        )
+
+    # ------------------------------------------------------------------ the customer's changes
+    # On the portal (/my/standing_orders), within what the hub allows on the schedule: new
+    # products and quantities (an offered schedule's offers), a pause until a date, a
+    # cancellation. Each applies to the cycles not placed yet, and is noted on the chatter.
+
+    def _ofn_as_customer(self):
+        """This standing order (sudo) when the current user is its customer, read with the
+        user's rights (record rules apply); ``AccessError`` otherwise. Every change a customer
+        makes starts here, before any sudo."""
+        self.ensure_one()
+        mine = self.with_env(self.env(su=False)).search_count(
+            [
+                ("id", "=", self.id),
+                ("partner_id", "child_of", self.env.user.partner_id.commercial_partner_id.id),
+            ]
+        )
+        if not mine:
+            raise AccessError(_("This standing order is not yours."))
+        return self.sudo()
+
+    def _ofn_portal_refusal(self, action):
+        """Why the customer may not ``action`` (one of ``PORTAL_ACTIONS``) this standing order
+        now, in their words, or ``False``: the hub's settings on the schedule decide."""
+        self.ensure_one()
+        order = self.sudo()
+        schedule, hub = order.schedule_id, order.company_id.name
+        if order.status not in ("active", "paused"):
+            state = dict(self._fields["status"]._description_selection(self.env))[order.status]
+            return _("This standing order is “%(state)s”: it cannot be changed.", state=state)
+        if action == "change" and not (schedule.active and schedule.subscribe_ok):
+            return _(
+                "The products of this standing order are chosen by %(hub)s: ask the hub to "
+                "change them.",
+                hub=hub,
+            )
+        if action in ("pause", "resume") and not schedule.allow_pause:
+            return _(
+                "%(hub)s does not let customers pause their standing orders: ask the hub.",
+                hub=hub,
+            )
+        if action in ("pause", "resume") and order.status == "paused" and not order.pause_until:
+            # the hub's pause, with no day to start again: the hub's to end
+            return _("%(hub)s paused this standing order: ask the hub to resume it.", hub=hub)
+        if action == "resume" and order.status != "paused":
+            return _("This standing order is not paused.")
+        if action == "cancel" and not schedule.allow_cancel:
+            return _(
+                "%(hub)s does not let customers cancel their standing orders: ask the hub.",
+                hub=hub,
+            )
+        return False
+
+    def _ofn_portal_actions(self):
+        """What the customer may do to this standing order now (the portal's buttons)."""
+        return {action for action in PORTAL_ACTIONS if not self._ofn_portal_refusal(action)}
+
+    def _ofn_portal_check(self, action):
+        """The customer's own standing order (sudo), if they may ``action`` it; ``UserError``
+        with the reason otherwise."""
+        order = self._ofn_as_customer()
+        refusal = order._ofn_portal_refusal(action)
+        if refusal:
+            raise UserError(refusal)
+        return order
+
+    def ofn_portal_change_lines(self, quantities):
+        """The customer's new products and quantities for the cycles not placed yet
+        (``{product id: quantity}``, 0: not taken), checked against the schedule's offers
+        (``ofn.schedule._ofn_offered_lines``); the lines are replaced. Orders already placed
+        keep theirs (the customer changes them cycle by cycle).
+
+        :return: ``{"changed": bool, "next_cycle": the first cycle it applies to (or an empty
+            recordset), "kept": the occurrences already placed, kept as they are}``
+        :raise UserError: what is wrong; nothing is changed
+        """
+        order = self._ofn_portal_check("change")
+        chosen = order.schedule_id._ofn_offered_lines(quantities)
+        wanted = [(offer.product_id, quantity) for offer, quantity in chosen]
+        result = {"changed": False, "next_cycle": order._ofn_next_unplaced_cycle()}
+        result["kept"] = order._open_occurrences()
+        if sorted((p.id, q) for p, q in wanted) == sorted(
+            (line.product_id.id, line.quantity) for line in order.line_ids
+        ):
+            return result
+        order._ofn_lock_unplaced()
+        before = [(line.product_id, line.quantity) for line in order.line_ids]
+        order.write(
+            {
+                "line_ids": [Command.delete(line.id) for line in order.line_ids]
+                + [
+                    Command.create({"product_id": product.id, "quantity": quantity})
+                    for product, quantity in wanted
+                ]
+            }
+        )
+        result.update(changed=True, next_cycle=order._ofn_next_unplaced_cycle())
+        order._ofn_note_customer_change(
+            lambda env, who: env._(
+                "%(who)s changed the products on the portal, for the cycles not placed yet "
+                "(%(cycle)s): %(before)s → %(after)s.",
+                who=who,
+                cycle=order._ofn_from_cycle_text(env, result["next_cycle"]),
+                before=order.with_env(env)._ofn_lines_text(before),
+                after=order.with_env(env)._ofn_lines_text(wanted),
+            )
+        )
+        return result
+
+    @staticmethod
+    def _ofn_from_cycle_text(env, cycle):
+        """ "from the cycle closing on …" in ``env``'s language and time zone."""
+        if not cycle:
+            return env._("from the next cycle")
+        return env._(
+            "from the cycle closing on %(closes)s", closes=format_local_time(env, cycle.closes_at)
+        )
+
+    def ofn_portal_pause(self, until):
+        """The customer pauses their standing order until ``until`` (a date or ``YYYY-MM-DD``,
+        after the hub's today, at most ``PAUSE_MAX_DAYS`` ahead): its orders already placed are
+        kept; it becomes active again on that day (``_cron_resume_paused``). A paused one gets
+        the new date.
+
+        :return: the occurrences already placed, kept
+        :raise UserError: the date is wrong, or the hub does not let customers pause
+        """
+        order = self._ofn_portal_check("pause")
+        try:
+            until = fields.Date.to_date(until or None)
+        except ValueError:
+            until = None
+        today = order._ofn_hub_today()
+        last = today + timedelta(days=PAUSE_MAX_DAYS)
+        if not until or until <= today:
+            raise UserError(_("Choose the day your standing order starts again, after today."))
+        if until > last:
+            raise UserError(
+                _(
+                    "Pause for a year at most: choose a day until %(last)s.",
+                    last=format_date(self.env, last),
+                )
+            )
+        kept = order._ofn_portal_stop("paused", until)
+        order._ofn_note_customer_change(
+            lambda env, who: env._(
+                "%(who)s paused the standing order on the portal until %(until)s.",
+                who=who,
+                until=format_date(env, until),
+            )
+        )
+        return kept
+
+    def ofn_portal_resume(self):
+        """The customer resumes their paused standing order now (their own pause, with a date).
+
+        :raise UserError: not paused by them, the hub does not let customers pause, or the hub
+            cannot charge their card
+        """
+        order = self._ofn_portal_check("resume")
+        try:
+            with self.env.cr.savepoint():
+                order._ofn_resume()
+        except ValidationError:
+            raise UserError(
+                _(
+                    "%(hub)s cannot charge your card yet: add a card to your wallet and allow "
+                    "%(hub)s on your Wallet page, then resume.",
+                    hub=order.company_id.name,
+                )
+            ) from None
+        order._ofn_note_customer_change(
+            lambda env, who: env._("%(who)s resumed the standing order on the portal.", who=who)
+        )
+        return True
+
+    def ofn_portal_cancel(self):
+        """The customer cancels their standing order: its cycles not placed yet are gone, its
+        orders already placed are kept (the customer may skip their cycles).
+
+        :return: the occurrences already placed, kept
+        """
+        order = self._ofn_portal_check("cancel")
+        kept = order._ofn_portal_stop("cancelled")
+        order._ofn_note_customer_change(
+            lambda env, who: env._("%(who)s cancelled the standing order on the portal.", who=who)
+        )
+        return kept
+
+    def _ofn_portal_stop(self, status, pause_until=False):
+        """Pauses (until ``pause_until``) or cancels, as the customer asked: the orders already
+        placed are kept (returned), the cycles not placed yet locked first."""
+        self._ofn_lock_unplaced()
+        kept = self._open_occurrences()
+        if pause_until:
+            self.pause_until = pause_until
+        self._stop(status, "keep")
+        return kept
+
+    @api.model
+    def _cron_resume_paused(self, now=None):
+        """The paused standing orders whose pause ends today (``pause_until``, in each hub's
+        time zone: the cron runs hourly) become active again; nobody is told, the chatter says
+        it. One that cannot (the hub may no longer charge the card) stays paused, noted.
+
+        :param now: the moment it runs (naive UTC), by default now
+        :return: the standing orders made active
+        """
+        now = now or fields.Datetime.now()
+        due = self.sudo().search(
+            [
+                ("status", "=", "paused"),
+                ("pause_until", "!=", False),
+                ("pause_until", "<=", (now + timedelta(days=1)).date()),
+            ]
+        )
+        resumed = self.browse()
+        for order in due.filtered(lambda o: o.pause_until <= o._ofn_hub_today(now)):
+            hub_order = order._ofn_in_hub_language()
+            until = format_date(hub_order.env, order.pause_until)
+            try:
+                with self.env.cr.savepoint():
+                    hub_order._ofn_resume()  # a refusal in the hub's words
+            except (UserError, ValidationError) as error:
+                _logger.warning("Standing order %s stays paused: %s", order.id, error)
+                hub_order._ofn_note(
+                    hub_order.env._(
+                        "Paused until %(until)s, but it could not become active again: %(reason)s",
+                        until=until,
+                        reason=error.args[0],
+                    )
+                )
+                continue
+            _logger.info("Standing order %s paused until %s is active again", order.id, until)
+            hub_order._ofn_note(
+                hub_order.env._("Paused until %(until)s: active again.", until=until)
+            )
+            resumed |= order
+        return resumed
+
+    def _ofn_resume(self):
+        """Active again: its planned cycles are placed from now on."""
+        self.write({"status": "active", "pause_until": False})
+
+    def _ofn_lock_unplaced(self):
+        """Locks this standing order's cycles not placed yet (``FOR UPDATE NOWAIT``) for the
+        customer's change: a placement busy with one of them makes the customer try again;
+        one that comes after the change places it as changed (it skips rows locked)."""
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    """SELECT o.id FROM ofn_standing_order_occurrence o
+                        WHERE o.standing_order_id = %s AND o.state = 'planned'
+                          FOR UPDATE OF o NOWAIT""",
+                    [self.id],
+                )
+        except (LockNotAvailable, SerializationFailure):
+            raise UserError(
+                _("Your standing order is being placed right now: please try again shortly.")
+            ) from None
+
+    def _ofn_next_unplaced_cycle(self):
+        """The first cycle, not closed, in which this standing order is still to be placed."""
+        return self._coming_occurrences(("planned",), order="cycle_opens_at, id", limit=1).cycle_id
+
+    def _ofn_hub_today(self, now=None):
+        """The hub's date (its time zone) at ``now`` (naive UTC, default now)."""
+        tz = self.company_id.partner_id.tz or "UTC"
+        return fields.Date.context_today(self.with_context(tz=tz), timestamp=now)
+
+    def _ofn_in_hub_language(self):
+        """This standing order (sudo) in its hub's language and time zone: what is noted for
+        the hub's staff."""
+        hub = self.company_id
+        return self.sudo().with_context(lang=hub.ofn_lang(), tz=hub.partner_id.tz or "UTC")
+
+    def _ofn_lines_text(self, lines):
+        """``[(product, quantity)]`` in words, in this environment's language: "Eggs × 2,
+        Vegetable box × 1"."""
+        return ", ".join(
+            f"{product.with_env(self.env).display_name} × {quantity:g}"
+            for product, quantity in lines
+        )
+
+    def _ofn_note_customer_change(self, describe):
+        """Notes a change the signed-in customer made, for the hub's staff, in the hub's
+        language: ``describe(env, who)`` writes it (``env`` in the hub's language and time zone,
+        ``who`` the customer's name)."""
+        hub_order = self._ofn_in_hub_language()
+        hub_order._ofn_note(describe(hub_order.env, self.env.user.partner_id.name))
+
+    def _ofn_note(self, text):
+        """A note for the hub's staff on the chatter (nobody is notified)."""
+        self.message_post(
+            body=Markup("<p>%s</p>") % text, message_type="comment", subtype_xmlid="mail.mt_note"
         )
 
     # ------------------------------------------------------------------ occurrences

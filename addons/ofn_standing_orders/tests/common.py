@@ -2,8 +2,9 @@
 consents, a schedule per hub and cycles opened and closed at will."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
 
-from odoo import fields
+from odoo import fields, http
 from odoo.tests import common as odoo_tests_common
 from odoo.tests import new_test_user
 
@@ -182,6 +183,24 @@ class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
         )
 
     @staticmethod
+    def _coming_cycle(schedule, days=1):
+        """A cycle of ``schedule`` that opens in ``days`` days."""
+        now = fields.Datetime.now()
+        return schedule.env["ofn.order.cycle"].create(
+            {
+                "company_id": schedule.company_id.id,
+                "schedule_id": schedule.id,
+                "opens_at": now + timedelta(days=days),
+                "closes_at": now + timedelta(days=days + 2),
+            }
+        )
+
+    @staticmethod
+    def _of(standing, cycle):
+        """The standing order's occurrence in ``cycle``."""
+        return standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle)
+
+    @staticmethod
     def _close(cycle):
         now = fields.Datetime.now()
         cycle.write({"opens_at": now - timedelta(days=3), "closes_at": now - timedelta(minutes=1)})
@@ -261,3 +280,32 @@ class StandingOrderChargeHttpCase(StandingOrderChargeCommon, OfnWalletHttpCase):
 
 class OneHubChargeHttpCase(OneHubCharges, StandingOrderChargeHttpCase):
     pass
+
+
+class PortalClient:
+    """A customer of ``_customer`` on /my/standing_orders, through the real routes with their
+    session (an ``HttpCase``)."""
+
+    @staticmethod
+    def _login_of(customer):
+        return customer.name.lower().replace(" ", "_")
+
+    def _login(self, customer):
+        self.authenticate(self._login_of(customer), self._login_of(customer))
+
+    def _get(self, url):
+        response = self.url_open(url, allow_redirects=False)
+        self.env.invalidate_all()
+        return response
+
+    def _post(self, url, **data):
+        response = self.url_open(
+            url, data={"csrf_token": http.Request.csrf_token(self), **data}, allow_redirects=False
+        )
+        self.env.invalidate_all()  # the request changed records behind this test's cache
+        return response
+
+    def _flash(self, response, kind):
+        """The ``message`` or ``error`` a redirection carries to /my/standing_orders."""
+        self.assertEqual(response.status_code, 303, response.text[:500])
+        return parse_qs(urlparse(response.headers["Location"]).query).get(kind, [""])[0]

@@ -67,22 +67,6 @@ class TestStandingOrderPortal(StandingOrderChargeHttpCase):
         return parse_qs(urlparse(response.headers["Location"]).query).get(kind, [""])[0]
 
     @staticmethod
-    def _of(standing, cycle):
-        return standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle)
-
-    def _coming_cycle(self, schedule, days=1):
-        """A cycle that opens in ``days`` days."""
-        now = fields.Datetime.now()
-        return self.env["ofn.order.cycle"].create(
-            {
-                "company_id": schedule.company_id.id,
-                "schedule_id": schedule.id,
-                "opens_at": now + timedelta(days=days),
-                "closes_at": now + timedelta(days=days + 2),
-            }
-        )
-
-    @staticmethod
     def _lines(order):
         return sorted((line.product_id.name, line.product_uom_qty) for line in order.order_line)
 
