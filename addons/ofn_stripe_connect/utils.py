@@ -55,6 +55,25 @@ def format_local_time(env, moment, tz=None):
     return format_datetime(env, moment, tz=tz, dt_format="short")
 
 
+def mail_customers(records, template_xmlid):
+    """Posts ``template_xmlid`` (a mail.template whose recipient is the customer, in the
+    customer's language) on each of ``records`` (a mail.thread with a ``company_id``: the hub):
+    a message from the hub in the record's chatter, e-mailed to the customer by Odoo's mail
+    queue, without making anyone a follower."""
+    template = records.env.ref(template_xmlid)
+    for hub, hub_records in records.grouped("company_id").items():
+        hub_records.with_company(hub).with_context(
+            mail_notify_force_send=False,
+            mail_create_nosubscribe=True,
+            mail_post_autofollow=False,
+        ).message_post_with_source(
+            template,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+            author_id=hub.partner_id.id,
+        )
+
+
 def mail_hub_managers(template, record, author=None):
     """Queue ``template`` rendered for ``record`` (which has a ``company_id``: the hub) to the
     hub's managers, one e-mail per language of theirs, each rendered in it (the template's

@@ -4,7 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, float_round
 
-from odoo.addons.ofn_stripe_connect.utils import mail_hub_managers
+from odoo.addons.ofn_stripe_connect.utils import mail_customers, mail_hub_managers
 
 from ..const import (
     OPEN_OCCURRENCE_STATES,
@@ -308,7 +308,9 @@ class OfnStandingOrder(models.Model):
         }
 
     @api.model
-    def _ofn_subscribe(self, schedule, partner, lines, cycle, end_date=False, shipping=None, key=False):
+    def _ofn_subscribe(
+        self, schedule, partner, lines, cycle, end_date=False, shipping=None, key=False
+    ):
         """Makes the standing order a customer subscribed to, once their lines are checked and
         the hub may charge their card: active, or waiting for the hub's approval when the hub
         asks for it (``ofn_subscription_approval``); its occurrences from ``cycle`` on. The
@@ -358,7 +360,8 @@ class OfnStandingOrder(models.Model):
                     cycle=cycle.name,
                 ),
                 Markup().join(
-                    Markup("<li>%s × %s</li>") % ("%g" % line.quantity, line.product_id.display_name)
+                    Markup("<li>%s × %s</li>")
+                    % (f"{line.quantity:g}", line.product_id.display_name)
                     for line in self.line_ids
                 ),
             ),
@@ -366,28 +369,12 @@ class OfnStandingOrder(models.Model):
             message_type="notification",
             subtype_xmlid="mail.mt_note",
         )
-        self._ofn_tell_customer("ofn_standing_orders.mail_template_standing_order_subscribed")
+        mail_customers(self, "ofn_standing_orders.mail_template_standing_order_subscribed")
         mail_hub_managers(
             self.env.ref("ofn_standing_orders.mail_template_hub_standing_order_subscribed"),
             self,
             author=hub.partner_id,
         )
-
-    def _ofn_tell_customer(self, template_xmlid):
-        """E-mails the customers of these standing orders from the template, from their hub, in
-        the customer's language (queued), kept as a message on the standing order."""
-        template = self.env.ref(template_xmlid)
-        for hub, orders in self.grouped("company_id").items():
-            orders.with_company(hub).with_context(
-                mail_notify_force_send=False,
-                mail_create_nosubscribe=True,
-                mail_post_autofollow=False,
-            ).message_post_with_source(
-                template,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                author_id=hub.partner_id.id,
-            )
 
     # ------------------------------------------------------------------ occurrences
     def _sync_occurrences(self):
@@ -399,9 +386,7 @@ class OfnStandingOrder(models.Model):
         self.env.flush_all()
         for order in self.sudo():
             wanted = (
-                order._cycles_in_range()
-                if order.status in ("active", "paused", "pending")
-                else []
+                order._cycles_in_range() if order.status in ("active", "paused", "pending") else []
             )
             wanted_ids = [cycle.id for cycle in wanted]
             if wanted_ids:

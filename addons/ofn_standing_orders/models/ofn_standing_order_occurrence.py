@@ -3,6 +3,9 @@
 The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and enqueue it:
 
     planned --_place--> placed | empty                  (batch: one job per hub, cycle and chunk)
+                                                        (of active standing orders only: the
+                                                        planned occurrences of one waiting for
+                                                        the hub's approval are never placed)
     placed --_confirm--> confirmed | paid | cancelled   (batch: confirm, invoice, post, credit)
     confirmed | failed --_charge--> charged | awaiting_authentication | failed
                                                         (one job per occurrence and attempt)

@@ -120,9 +120,7 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
         return (
             orders,
             self.env["ofn.standing.order.line"].search([("standing_order_id", "in", orders.ids)]),
-            self.env["ofn.standing.order.occurrence"].search(
-                [("partner_id", "=", customer.id)]
-            ),
+            self.env["ofn.standing.order.occurrence"].search([("partner_id", "=", customer.id)]),
         )
 
     def _assert_refused(self, customer, response, message):
@@ -280,9 +278,7 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
     def _confirm_json(self, consent, form):
         response = self.url_open(
             f"{self._url}/confirm",
-            data=json.dumps(
-                {"jsonrpc": "2.0", "params": {"consent_id": consent.id, "form": form}}
-            ),
+            data=json.dumps({"jsonrpc": "2.0", "params": {"consent_id": consent.id, "form": form}}),
             headers={"Content-Type": "application/json"},
         )
         self.env.invalidate_all()
@@ -376,7 +372,9 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
 
         response = self._post(self._form(customer))
 
-        self.assertIn("waiting for Subscribe Hub's approval", self._redirect(response)[1]["message"])
+        self.assertIn(
+            "waiting for Subscribe Hub's approval", self._redirect(response)[1]["message"]
+        )
         [order], _lines, occurrences = self._stored(customer)
         self.assertEqual(order.status, "pending")
         self.assertEqual(occurrences.cycle_id, self.cycle | self.next_cycle, "made")
@@ -407,7 +405,9 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
         self.assertEqual(card.payment_details, "3155")
         consent = customer.ofn_consent_for(self.hub)
         self.assertEqual((consent.state, consent.card_id), ("active", card))
-        self.assertEqual(len(self._messages_to(customer, "Your standing order with Subscribe Hub")), 1)
+        self.assertEqual(
+            len(self._messages_to(customer, "Your standing order with Subscribe Hub")), 1
+        )
         self.assertEqual(len(self._mails_to(self.manager.partner_id, "Vera Visitor subscribed")), 1)
 
         # the next placement places its order, the close charges it on the hub's account
