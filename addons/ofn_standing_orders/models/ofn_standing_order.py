@@ -14,6 +14,10 @@ from ..const import (
 )
 
 
+# the advisory lock's first key of a subscription form being sent (the second: its key's hash)
+_SUBSCRIBE_FORM_LOCK = 0x0F5E
+
+
 class OfnStandingOrder(models.Model):
     """A customer's recurring order with a hub: the same lines in every order cycle of a
     schedule, between a start and an optional end date (ARCHITECTURE.md §2, §4)."""
@@ -230,9 +234,22 @@ class OfnStandingOrder(models.Model):
         return self.env.user.partner_id.commercial_partner_id
 
     def _ofn_subscribed_with(self, partner, key):
-        """The customer's standing order made by the form of this key (sent twice), if any."""
+        """The customer's standing order made by the form of this key (sent twice), if any.
+        The form is sent by one request at a time: while another sends it (the bank may take
+        a while), this one is refused, and the customer finds their standing order on their
+        page a moment later (the unique key stops the rare one that comes after the check)."""
         if not key:
             return self.browse()
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [_SUBSCRIBE_FORM_LOCK, key]
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                _(
+                    "This form is being sent already: your standing order will be on your "
+                    "standing orders page in a moment."
+                )
+            )
         return (
             self.sudo()
             .with_context(active_test=False)

@@ -2,12 +2,13 @@ import json
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
-from odoo import fields, http
+from odoo import fields, http, sql_db
 from odoo.tests import tagged
 
 from odoo.addons.ofn_customer_wallet.tests.common import THREE_D_SECURE
 
 from ..const import SUBSCRIBE_PATH
+from ..models.ofn_standing_order import _SUBSCRIBE_FORM_LOCK as SUBSCRIBE_FORM_LOCK
 from .common import OneHubChargeHttpCase
 
 MY_PAGE = "/my/standing_orders"
@@ -225,6 +226,22 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
         # another form (another key) is another standing order
         self._post(self._form(customer, key="another-form"))
         self.assertEqual(len(self._stored(customer)[0]), 2)
+
+    def test_the_same_form_sent_while_it_is_being_sent_is_told_to_wait(self):
+        customer = self._signed_in("Wally Wait")
+        form = self._form(customer)
+        # the first sending holds the form (on another connection), e.g. waiting for the bank
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as first:
+            first.execute(
+                "SELECT pg_advisory_lock(%s, hashtext(%s))", [SUBSCRIBE_FORM_LOCK, form["key"]]
+            )
+            response = self._post(form)
+            first.execute(
+                "SELECT pg_advisory_unlock(%s, hashtext(%s))", [SUBSCRIBE_FORM_LOCK, form["key"]]
+            )
+
+        self._assert_refused(customer, response, "This form is being sent already")
+        self.assertFalse(customer.ofn_consent_for(self.hub), "the bank was not asked")
 
     def test_a_later_first_cycle_and_another_delivery_address(self):
         customer = self._signed_in("Lou Later")
