@@ -13,7 +13,6 @@ from ..const import (
     STANDING_ORDER_STATES,
 )
 
-
 # the advisory lock's first key of a subscription form being sent (the second: its key's hash)
 _SUBSCRIBE_FORM_LOCK = 0x0F5E
 
