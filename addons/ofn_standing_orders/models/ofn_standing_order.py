@@ -364,13 +364,15 @@ class OfnStandingOrder(models.Model):
         return order
 
     def _ofn_tell_subscribed(self, cycle):
-        """A note for the hub on the chatter, the customer's confirmation, the managers told."""
+        """A note for the hub on the chatter (in the hub's language), the customer's
+        confirmation, the managers told."""
         self.ensure_one()
         hub = self.company_id
-        self.with_context(lang=hub.ofn_lang()).message_post(
+        for_hub = self.with_context(lang=hub.ofn_lang())
+        for_hub.message_post(
             body=Markup("<p>%s</p><ul>%s</ul>")
             % (
-                _(
+                for_hub.env._(
                     "%(customer)s subscribed on the portal, from the cycle %(cycle)s.",
                     customer=self.partner_id.name,
                     cycle=cycle.name,
