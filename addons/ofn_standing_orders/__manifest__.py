@@ -18,17 +18,20 @@
         "views/res_company_views.xml",
         "views/product_template_views.xml",
         "views/portal_templates.xml",
+        "views/subscribe_templates.xml",
         "wizard/ofn_standing_order_stop_views.xml",
         "wizard/ofn_occurrence_paid_elsewhere_views.xml",
         "wizard/ofn_standing_order_refuse_views.xml",
         "data/queue_job_data.xml",
         "data/mail_templates.xml",
         "data/ofn_cycle_cron.xml",
+        "data/auth_signup_data.xml",
     ],
     "assets": {
         "web.assets_frontend": [
             "ofn_standing_orders/static/src/js/pay_now.js",
             "ofn_standing_orders/static/src/js/standing_order_change.js",
+            "ofn_standing_orders/static/src/js/subscribe.js",
         ],
         "web.assets_tests": [
             "ofn_standing_orders/static/tests/tours/*.js",

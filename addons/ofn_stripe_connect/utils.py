@@ -55,6 +55,40 @@ def format_local_time(env, moment, tz=None):
     return format_datetime(env, moment, tz=tz, dt_format="short")
 
 
+def mail_customers(records, template):
+    """Posts ``template`` (a mail.template, or its xmlid, whose recipient is the customer, in the
+    customer's language) on each of ``records`` (a mail.thread with a ``company_id``: the hub):
+    one message per record from its hub, in the record's chatter, e-mailed to the customer by
+    Odoo's mail queue, without making anyone a follower. One composer per hub renders the
+    records together (the engine tells thousands of customers at once)."""
+    env = records.env
+    if isinstance(template, str):
+        template = env.ref(template)
+    subtype = env.ref("mail.mt_comment")
+    for hub, hub_records in records.grouped("company_id").items():
+        composer = (
+            env["mail.compose.message"]
+            .with_company(hub)
+            .with_context(
+                mail_notify_force_send=False,
+                mail_create_nosubscribe=True,
+                mail_post_autofollow=False,  # `sale` would make the customer a follower
+            )
+            .create(
+                {
+                    "composition_mode": "comment",
+                    "model": hub_records._name,
+                    "res_ids": hub_records.ids,
+                    "template_id": template.id,
+                    "author_id": hub.partner_id.id,
+                    "message_type": "comment",
+                    "subtype_id": subtype.id,
+                }
+            )
+        )
+        composer._action_send_mail()
+
+
 def mail_hub_managers(template, record, author=None):
     """Queue ``template`` rendered for ``record`` (which has a ``company_id``: the hub) to the
     hub's managers, one e-mail per language of theirs, each rendered in it (the template's

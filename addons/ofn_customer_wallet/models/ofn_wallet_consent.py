@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.ofn_stripe_connect.exceptions import StripeGatewayError
+from odoo.addons.ofn_stripe_connect.utils import mail_customers
 
 from ..const import CONSENT_STATES
 
@@ -186,15 +187,4 @@ class OfnWalletConsent(models.Model):
         """E-mails the customers of these consents, from their hub (in the customer's
         language, queued for Odoo's mail queue), and keeps the message in the consent's
         chatter, where the hub sees what the customer was told and when."""
-        template = self.env.ref(template_xmlid)
-        for hub, consents in self.grouped("company_id").items():
-            consents.with_company(hub).with_context(
-                mail_notify_force_send=False,
-                mail_create_nosubscribe=True,
-                mail_post_autofollow=False,
-            ).message_post_with_source(
-                template,
-                message_type="comment",
-                subtype_xmlid="mail.mt_comment",
-                author_id=hub.partner_id.id,
-            )
+        mail_customers(self, template_xmlid)

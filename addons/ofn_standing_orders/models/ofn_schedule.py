@@ -130,6 +130,26 @@ class OfnSchedule(models.Model):
             raise UserError(_("Choose at least one product."))
         return sorted(chosen, key=lambda pair: (pair[0].sequence, pair[0].id))
 
+    def _ofn_estimate(self, quantities):
+        """The price per cycle of the quantities a customer chose (``{product id: quantity}``)
+        as their standing order estimates it (the products' sales prices), in the hub's
+        currency; what is not offered, or not a number, counts for nothing."""
+        self.ensure_one()
+        prices = {str(o.product_id.id): o.product_id.lst_price for o in self.sudo().offer_ids}
+        total = 0.0
+        for product_id, raw in quantities.items():
+            try:
+                total += prices.get(str(product_id), 0.0) * float(raw or 0)
+            except (TypeError, ValueError):
+                continue
+        return total
+
+    def _ofn_subscribable_cycles(self):
+        """The cycles a customer may start a standing order with: those not closed yet."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        return self.sudo().cycle_ids.filtered(lambda c: c.closes_at > now).sorted("opens_at")
+
     def action_generate_cycles(self):
         """Button: create the cycles of the coming weeks now."""
         self._generate_cycles()

@@ -8,7 +8,11 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import float_compare, float_is_zero, float_round, format_date
 
-from odoo.addons.ofn_stripe_connect.utils import format_local_time
+from odoo.addons.ofn_stripe_connect.utils import (
+    format_local_time,
+    mail_customers,
+    mail_hub_managers,
+)
 
 from ..const import (
     OPEN_OCCURRENCE_STATES,
@@ -21,6 +25,9 @@ from ..const import (
 )
 
 _logger = logging.getLogger(__name__)
+
+# the advisory lock's first key of a subscription form being sent (the second: its key's hash)
+_SUBSCRIBE_FORM_LOCK = 0x0F5E
 
 
 class OfnStandingOrder(models.Model):
@@ -70,6 +77,16 @@ class OfnStandingOrder(models.Model):
     )
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount_estimate = fields.Monetary(compute="_compute_amount_estimate", string="Estimate")
+    # the subscription form's own key: the same form sent twice makes one standing order
+    subscribe_key = fields.Char(readonly=True, copy=False, index=True)
+
+    _sql_constraints = [
+        (
+            "subscribe_key_unique",
+            "UNIQUE(subscribe_key)",
+            "This subscription form was already sent.",
+        ),
+    ]
 
     @api.depends("partner_id.name", "schedule_id.name")
     def _compute_name(self):
@@ -168,9 +185,7 @@ class OfnStandingOrder(models.Model):
                     )
                 ) from None
         orders.write({"status": "active"})
-        orders._ofn_message_from_hub(
-            self.env.ref("ofn_standing_orders.mail_template_standing_order_approved")
-        )
+        mail_customers(orders, "ofn_standing_orders.mail_template_standing_order_approved")
         return True
 
     def action_refuse(self):
@@ -197,9 +212,7 @@ class OfnStandingOrder(models.Model):
             raise UserError(_("Tell the customer why their standing order is refused."))
         orders = self._pending_for_the_hub()
         orders.write({"status": "refused", "refusal_reason": reason.strip()})
-        orders._ofn_message_from_hub(
-            self.env.ref("ofn_standing_orders.mail_template_standing_order_refused")
-        )
+        mail_customers(orders, "ofn_standing_orders.mail_template_standing_order_refused")
         return orders
 
     def _pending_for_the_hub(self):
@@ -576,6 +589,228 @@ class OfnStandingOrder(models.Model):
             body=Markup("<p>%s</p>") % text, message_type="comment", subtype_xmlid="mail.mt_note"
         )
 
+    # ------------------------------------------------------------------ self-subscription
+    @api.model
+    def action_ofn_subscribe(self, schedule, choices):
+        """The signed-in customer subscribes to ``schedule`` on its page: everything chosen is
+        checked first (nothing stored when refused), then the hub is allowed to charge the
+        chosen card (its consent; not asked again when it is already allowed with that card),
+        then the standing order is made (``_ofn_subscribe``).
+
+        :param schedule: the schedule, an `ofn.schedule` record
+        :param dict choices: what the form sent: ``quantities`` ({product id: quantity}),
+            ``cycle_id`` (the first cycle), ``end_date`` (optional, a date or its ISO string),
+            ``shipping_id`` (the delivery address), ``card_id`` (a wallet card) and ``key``
+            (the form's own key: the same form sent twice makes one standing order)
+        :return: ``{"state": "done", "standing_order": ...}``, or, when the bank asks for 3-D
+            Secure, ``{"state": "authenticate", "consent": ..., "client_secret": ...}``: the
+            browser answers it, then ``action_ofn_subscribe_confirm`` goes on
+        :raise UserError: what is wrong with the choices, or the bank's refusal of the card
+        """
+        partner = self._ofn_subscriber()
+        done = self._ofn_subscribed_with(partner, choices.get("key"))
+        if done:
+            return {"state": "done", "standing_order": done}
+        checked = self._ofn_subscription_choices(schedule, partner, choices)
+        hub = checked["schedule"].company_id
+        consent = partner.ofn_consent_for(hub)
+        if not (consent.state == "active" and consent.card_id == checked["card"]):
+            consent, client_secret = self.env["ofn.wallet.consent"].grant(
+                partner, hub, checked["card"]
+            )
+            if client_secret:
+                return {"state": "authenticate", "consent": consent, "client_secret": client_secret}
+        return self._ofn_subscribe_with_consent(partner, checked, consent)
+
+    @api.model
+    def action_ofn_subscribe_confirm(self, schedule, choices, consent):
+        """After the customer's 3-D Secure in the browser: the consent follows its SetupIntent;
+        allowed, the standing order is made with the same ``choices`` (checked again).
+
+        :return: as ``action_ofn_subscribe``, ``done`` only
+        :raise UserError: the bank's refusal, or what changed meanwhile in the choices
+        """
+        partner = self._ofn_subscriber()
+        done = self._ofn_subscribed_with(partner, choices.get("key"))
+        if done:
+            return {"state": "done", "standing_order": done}
+        if consent.sudo().partner_id != partner:
+            raise AccessError(_("Only the customer allows a hub to charge their card."))
+        checked = self._ofn_subscription_choices(schedule, partner, choices)
+        if consent.sudo().company_id != checked["schedule"].company_id:
+            raise AccessError(_("This consent is for another hub."))
+        consent.action_confirm()
+        return self._ofn_subscribe_with_consent(partner, checked, consent.sudo())
+
+    def _ofn_subscriber(self):
+        """The signed-in customer (their commercial partner): only they subscribe for
+        themselves."""
+        if self.env.user._is_public():
+            raise AccessError(_("Sign in to subscribe."))
+        return self.env.user.partner_id.commercial_partner_id
+
+    def _ofn_subscribed_with(self, partner, key):
+        """The customer's standing order made by the form of this key (sent twice), if any.
+        The form is sent by one request at a time: while another sends it (the bank may take
+        a while), this one is refused, and the customer finds their standing order on their
+        page a moment later (the unique key stops the rare one that comes after the check)."""
+        if not key:
+            return self.browse()
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, hashtext(%s))", [_SUBSCRIBE_FORM_LOCK, key]
+        )
+        if not self.env.cr.fetchone()[0]:
+            raise UserError(
+                _(
+                    "This form is being sent already: your standing order will be on your "
+                    "standing orders page in a moment."
+                )
+            )
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("subscribe_key", "=", key), ("partner_id", "=", partner.id)], limit=1)
+        )
+
+    @api.model
+    def _ofn_subscription_choices(self, schedule, partner, choices):
+        """``choices`` checked for ``partner`` on ``schedule`` (see ``action_ofn_subscribe``):
+        the lines offered (``schedule._ofn_offered_lines``), a first cycle of the schedule not
+        closed yet, an end date on or after that cycle's close, a delivery address of the
+        customer's, a card of their wallet.
+
+        :return: dict ``schedule``, ``lines`` ([(offer, quantity)]), ``cycle``, ``end_date``,
+            ``shipping``, ``card``, ``key``
+        :raise UserError: the first thing wrong, in the customer's words
+        """
+        schedule = schedule.sudo()
+        lines = schedule._ofn_offered_lines(choices.get("quantities") or {})
+        cycle = schedule._ofn_subscribable_cycles().filtered(
+            lambda c: c.id == _as_id(choices.get("cycle_id"))
+        )
+        if not cycle:
+            raise UserError(_("Choose the first cycle among the coming ones."))
+        try:
+            end_date = fields.Date.to_date(choices.get("end_date") or False)
+        except ValueError:
+            raise UserError(_("Enter the end date as a date.")) from None
+        if end_date and end_date < cycle.closes_at.date():
+            raise UserError(
+                _(
+                    "Your standing order cannot end before its first cycle closes (%(closes)s).",
+                    closes=fields.Date.to_string(cycle.closes_at.date()),
+                )
+            )
+        partner = partner.sudo()
+        shipping = partner._ofn_delivery_addresses().filtered(
+            lambda a: a.id == _as_id(choices.get("shipping_id"))
+        )
+        if not shipping:
+            raise UserError(_("Choose one of your delivery addresses."))
+        card = partner.ofn_wallet_card_ids.filtered(
+            lambda c: c.active and c.id == _as_id(choices.get("card_id"))
+        )
+        if not card:
+            raise UserError(
+                _("Choose a card of your wallet, or enter a new card, to pay your orders.")
+            )
+        return {
+            "schedule": schedule,
+            "lines": lines,
+            "cycle": cycle,
+            "end_date": end_date,
+            "shipping": shipping,
+            "card": card,
+            "key": choices.get("key") or False,
+        }
+
+    def _ofn_subscribe_with_consent(self, partner, checked, consent):
+        if consent.state != "active":
+            raise UserError(consent.reason or _("The bank refused the card."))
+        return {
+            "state": "done",
+            "standing_order": self._ofn_subscribe(
+                checked["schedule"],
+                partner,
+                checked["lines"],
+                checked["cycle"],
+                end_date=checked["end_date"],
+                shipping=checked["shipping"],
+                key=checked["key"],
+            ),
+        }
+
+    @api.model
+    def _ofn_subscribe(
+        self, schedule, partner, lines, cycle, end_date=False, shipping=None, key=False
+    ):
+        """Makes the standing order a customer subscribed to, once their lines are checked and
+        the hub may charge their card: active, or waiting for the hub's approval when the hub
+        asks for it (``ofn_subscription_approval``); its occurrences from ``cycle`` on. The
+        customer gets the confirmation e-mail, the hub's managers are told, each in their
+        language, and the standing order's chatter keeps both.
+
+        :param lines: ``[(offer, quantity)]`` from ``schedule._ofn_offered_lines``
+        :return: the standing order (as superuser)
+        """
+        hub = schedule.company_id
+        order = (
+            self.sudo()
+            .with_company(hub)
+            .with_context(mail_create_nosubscribe=True, mail_create_nolog=True)
+            .create(
+                {
+                    "company_id": hub.id,
+                    "partner_id": partner.id,
+                    "partner_shipping_id": (shipping or partner).id,
+                    "schedule_id": schedule.id,
+                    "start_date": cycle.closes_at.date(),
+                    "end_date": end_date or False,
+                    "payment_mode": "card",
+                    "origin": "customer",
+                    "status": "pending" if hub.ofn_subscription_approval else "active",
+                    "subscribe_key": key or False,
+                    "line_ids": [
+                        (0, 0, {"product_id": offer.product_id.id, "quantity": quantity})
+                        for offer, quantity in lines
+                    ],
+                }
+            )
+        )
+        order._ofn_tell_subscribed(cycle)
+        return order
+
+    def _ofn_tell_subscribed(self, cycle):
+        """A note for the hub on the chatter (in the hub's language), the customer's
+        confirmation, the managers told."""
+        self.ensure_one()
+        hub = self.company_id
+        for_hub = self.with_context(lang=hub.ofn_lang())
+        for_hub.message_post(
+            body=Markup("<p>%s</p><ul>%s</ul>")
+            % (
+                for_hub.env._(
+                    "%(customer)s subscribed on the portal, from the cycle %(cycle)s.",
+                    customer=self.partner_id.name,
+                    cycle=cycle.name,
+                ),
+                Markup().join(
+                    Markup("<li>%s × %s</li>")
+                    % (f"{line.quantity:g}", line.product_id.display_name)
+                    for line in self.line_ids
+                ),
+            ),
+            author_id=self.partner_id.id,
+            message_type="notification",
+            subtype_xmlid="mail.mt_note",
+        )
+        mail_customers(self, "ofn_standing_orders.mail_template_standing_order_subscribed")
+        mail_hub_managers(
+            self.env.ref("ofn_standing_orders.mail_template_hub_standing_order_subscribed"),
+            self,
+            author=hub.partner_id,
+        )
+
     # ------------------------------------------------------------------ occurrences
     def _sync_occurrences(self):
         """Keeps the occurrences in step with the schedule's cycles: one for every cycle closing
@@ -672,6 +907,14 @@ class OfnStandingOrder(models.Model):
             )
             stock[product.id] = free - self.env.cr.fetchone()[0]
         return stock[product.id]
+
+
+def _as_id(value):
+    """A record id sent by a form (a string, an int, or nothing), else 0."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 class OfnStandingOrderLine(models.Model):

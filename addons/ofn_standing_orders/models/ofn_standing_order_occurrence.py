@@ -3,6 +3,9 @@
 The cycle close runs as OCA ``queue_job`` jobs; the crons only find the work and enqueue it:
 
     planned --_place--> placed | empty                  (batch: one job per hub, cycle and chunk)
+                                                        (of active standing orders only: the
+                                                        planned occurrences of one waiting for
+                                                        the hub's approval are never placed)
     placed --_confirm--> confirmed | paid | cancelled   (batch: confirm, invoice, post, credit)
     confirmed | failed --_charge--> charged | awaiting_authentication | failed
                                                         (one job per occurrence and attempt)
@@ -55,6 +58,7 @@ from odoo.addons.ofn_stripe_connect.utils import (
     commit_unit_of_work,
     format_local_time,
     in_test_transaction,
+    mail_customers,
     mail_hub_managers,
 )
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -1248,7 +1252,7 @@ class OfnStandingOrderOccurrence(models.Model):
     def _notify(self, template_xmlid):
         """One message per order, from the hub, on the order's chatter and e-mailed to the
         customer, rendered from the template in the customer's language."""
-        self.sale_order_id._ofn_message_from_hub(self.env.ref(template_xmlid))
+        mail_customers(self.sale_order_id, template_xmlid)
 
     def _summary_line(self):
         """This occurrence as the hub's summary lists it under a problem."""

@@ -25,6 +25,12 @@ class ResPartner(models.Model):
                 )
         return super().write(vals)
 
+    def _ofn_delivery_addresses(self):
+        """Where a customer's standing orders may be delivered: their own address or one of
+        their delivery addresses."""
+        self.ensure_one()
+        return self | self.child_ids.filtered(lambda a: a.type == "delivery" and a.active)
+
     def ofn_cards_expiring_before_use(self):
         """The wallet cards that expire before the next charge of one of the customer's active
         standing orders paid by card: the nearest cycle close whose hub's consent uses the card.

@@ -11,3 +11,4 @@ from . import test_pre_close_check
 from . import test_decline_retries
 from . import test_payment_problems
 from . import test_customer_pays
+from . import test_self_subscribe
