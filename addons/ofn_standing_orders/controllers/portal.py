@@ -500,8 +500,10 @@ class StandingOrderPortal(CustomerPortal):
                 "occurrence": occurrence,
                 "cards": cards,
                 "chosen": chosen,
-                "reason": occurrence.failure_message
-                or (last._ofn_bank_message() if last.state in ("error", "cancel") else ""),
+                # in the customer's words and language (the stored message is the hub's)
+                "reason": occurrence._payment_failed_advice()["reason"]
+                if occurrence.state == "failed"
+                else (last._ofn_bank_message() if last.state in ("error", "cancel") else ""),
                 "tz": self._customer_tz(),
                 "error": error,
                 "pending": pending,

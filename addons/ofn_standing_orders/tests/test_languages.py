@@ -131,6 +131,24 @@ class TestLanguages(OneHubChargeHttpCase):
         self.assertIn("13,50", amount)
         self.assertIn(amount, self._body(mail), "the amount, the Spanish way")
 
+    def test_the_pay_page_says_why_in_the_customers_language(self):
+        """The order's stored failure message is the hub's (its staff read it); the customer's
+        pay page says why in the customer's language."""
+        self.manager.lang = "de_DE"
+        self.hub.partner_id.lang = "de_DE"
+        lucia = self._customer_in("Lucia Pagadora", "es_ES", "Europe/Madrid")
+        self._standing(lucia, self.schedule, [(self.veg_box, 1)])
+        [occurrence] = self._placed_and_closed(self.schedule)
+        self._block_card(lucia.ofn_default_card(), "insufficient_funds")
+        self._confirm()
+        self.assertEqual(occurrence.state, "failed")
+
+        self.authenticate("lucia_pagadora", "lucia_pagadora")
+        page = unescape(self.url_open(f"/my/standing_orders/occurrence/{occurrence.id}/pay").text)
+        english = "There was not enough money on the card, or its spending limit was reached."
+        self.assertIn(_tr("es_ES", english), page)
+        self.assertNotIn(english, page)
+
     def test_a_german_manager_reads_the_hub_summary_in_german(self):
         self.manager.lang = "de_DE"
         english = new_hub_manager(self.env, "babel_english", self.hub)
