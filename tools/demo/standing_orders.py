@@ -360,7 +360,8 @@ def _subscription_instructions(env):
             )
     lines.append(
         "  Try: open a link in a private window, sign up as a new customer, choose a box and pay"
-        " with a new card (4000 0027 6000 3184 asks 3-D Secure); it is on My Account >"
+        " with a new card (4000 0025 0000 3155: 3-D Secure when it is saved and when the hub is"
+        " allowed, none when the hub charges it at the close); it is on My Account >"
         " Standing orders."
     )
     return lines

@@ -115,7 +115,11 @@ class TestCustomerPays(OneHubChargeHttpCase):
         for text in ("Pay Now Hub", occurrence.sale_order_id.name, occurrence.invoice_id.name):
             self.assertIn(text, page.text)
         self.assertIn("18.25", page.text)
-        self.assertIn("declined", page.text, "why the last attempt failed")
+        self.assertIn(
+            "There was not enough money on the card, or its spending limit was reached.",
+            page.text,
+            "why the last attempt failed, in the customer's words",
+        )
         self.assertIn(f'value="{other.id}"', page.text)
 
         response = self._pay(occurrence, other)

@@ -384,7 +384,7 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
         self.assertEqual(order.status, "pending")
         self.assertEqual(occurrences.cycle_id, self.cycle | self.next_cycle, "made")
         listing = self.url_open(MY_PAGE).text
-        self.assertIn("Waiting for Subscribe Hub's approval", listing)
+        self.assertIn("Waiting for the hub's approval", listing)
         mail = self._messages_to(customer, "Your standing order with Subscribe Hub")
         self.assertIn("waiting for", mail.body)
         self.assertIn("Nothing is charged before", mail.body)
