@@ -1,6 +1,7 @@
 /** @odoo-module */
 
 import { registry } from "@web/core/registry";
+import { newCardSteps } from "@ofn_standing_orders/../tests/tours/new_card_steps";
 
 /**
  * A new visitor opens a hub's subscription page, signs up (Odoo's sign-up form), comes back,
@@ -43,29 +44,7 @@ registry.category("web_tour.tours").add("ofn_standing_order_subscribe", {
         },
         { content: "The estimate per cycle", trigger: ".o_ofn_subscribe_estimate:contains(50.00)" },
         { content: "No card yet", trigger: ".o_ofn_no_cards" },
-        { content: "Pay with a new card", trigger: ".o_ofn_subscribe_new_card .o_ofn_add_card", run: "click" },
-        {
-            content: "Type the card number (in Stripe.js)",
-            trigger: '.o_ofn_subscribe_new_card input[name="ofn-shim-card-number"]',
-            run: "edit 4000 0025 0000 3155",
-        },
-        {
-            content: "Expiry",
-            trigger: '.o_ofn_subscribe_new_card input[name="ofn-shim-card-expiry"]',
-            run: "edit 12 / 34",
-        },
-        {
-            content: "Security code",
-            trigger: '.o_ofn_subscribe_new_card input[name="ofn-shim-card-cvc"]',
-            run: "edit 123",
-        },
-        { content: "Save it", trigger: ".o_ofn_subscribe_new_card .o_ofn_save_card", run: "click" },
-        {
-            content: "The bank asks to confirm the card",
-            trigger: "#ofn-shim-3ds-complete",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...newCardSteps(".o_ofn_subscribe_new_card", "4000 0025 0000 3155"),
         {
             content: "Back on the page, the new card is chosen",
             trigger: ".o_ofn_subscribe_card:contains(3155) input:checked",
