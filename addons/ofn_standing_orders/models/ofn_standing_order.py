@@ -318,6 +318,8 @@ class OfnStandingOrder(models.Model):
         self.ensure_one()
         order = self.sudo()
         schedule, hub = order.schedule_id, order.company_id.name
+        if action == "cancel" and order.status == "pending":
+            return False  # the customer withdraws their subscription before the hub decides
         if order.status not in ("active", "paused"):
             state = dict(self._fields["status"]._description_selection(self.env))[order.status]
             return _("This standing order is “%(state)s”: it cannot be changed.", state=state)

@@ -324,6 +324,35 @@ class TestPortalChanges(PortalClient, OneHubChargeHttpCase):
         response = self._post(self._url(self.box, "change"), **self._quantities(eggs="1"))
         self.assertIn("cannot be changed", self._flash(response, "error"))
 
+    def test_a_subscription_waiting_for_approval_can_be_withdrawn_only(self):
+        """Before the hub decides, the customer may withdraw their subscription (even where the
+        hub lets nobody cancel), and change nothing else; a refused one shows why."""
+        self.schedule.allow_cancel = False
+        coming = self._coming_cycle(self.schedule, days=6)
+        self.box.write({"status": "pending", "origin": "customer"})
+        self.assertTrue(self._of(self.box, coming), "its cycles are planned")
+        self._login(self.paula)
+        page = self._get(PAGE).text
+        self.assertIn(self._url(self.box, "cancel"), page)
+        for action in ("change", "pause"):
+            self.assertNotIn(self._url(self.box, action), page)
+        self.assertNotIn("o_ofn_skip", page, "nothing to skip before the hub approves it")
+        response = self._post(self._url(self.box, "pause"), pause_until="2099-01-01")
+        self.assertIn("cannot be changed", self._flash(response, "error"))
+
+        response = self._post(self._url(self.box, "cancel"))
+
+        self.assertIn("Your standing order is cancelled.", self._flash(response, "message"))
+        self.assertEqual(self.box.status, "cancelled")
+        self.assertFalse(self.box.occurrence_ids, "its planned cycles are gone")
+        self.assertTrue(self._notes(self.box, "Paula Changer cancelled the standing order"))
+
+        refused = self._standing(self.paula, self.schedule, [(self.eggs, 1)])
+        refused.write({"status": "refused", "refusal_reason": "We are full this season."})
+        page = self._get(PAGE).text
+        self.assertIn("We are full this season.", page)
+        self.assertNotIn(self._url(refused, "cancel"), page)
+
     # ------------------------------------------------------------------ what the hub allows
     def test_what_the_hub_does_not_allow_is_refused(self):
         self.schedule.write({"allow_pause": False, "allow_cancel": False})
