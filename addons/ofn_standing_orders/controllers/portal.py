@@ -325,10 +325,7 @@ class StandingOrderPortal(CustomerPortal):
             product = offer.product_id
             typed = (quantities or {}).get(str(product.id))
             quantity = typed if typed is not None else f"{current.get(product.id, 0):g}"
-            try:
-                estimate = product.lst_price * float(quantity or 0)
-            except ValueError:
-                estimate = 0.0
+            estimate = order.schedule_id._ofn_estimate({product.id: quantity})
             rows.append({"offer": offer, "quantity": quantity, "estimate": estimate})
         offered = order.schedule_id.offer_ids.product_id
         values = self._prepare_portal_layout_values()

@@ -787,24 +787,17 @@ class OfnStandingOrder(models.Model):
         confirmation, the managers told."""
         self.ensure_one()
         hub = self.company_id
-        for_hub = self.with_context(lang=hub.ofn_lang())
-        for_hub.message_post(
-            body=Markup("<p>%s</p><ul>%s</ul>")
-            % (
-                for_hub.env._(
+        lines = [(line.product_id, line.quantity) for line in self.line_ids]
+        self._ofn_note_customer_change(
+            lambda env, who: (
+                env._(
                     "%(customer)s subscribed on the portal, from the cycle %(cycle)s.",
-                    customer=self.partner_id.name,
+                    customer=who,
                     cycle=cycle.name,
-                ),
-                Markup().join(
-                    Markup("<li>%s × %s</li>")
-                    % (f"{line.quantity:g}", line.product_id.display_name)
-                    for line in self.line_ids
-                ),
-            ),
-            author_id=self.partner_id.id,
-            message_type="notification",
-            subtype_xmlid="mail.mt_note",
+                )
+                + " "
+                + self.with_env(env)._ofn_lines_text(lines)
+            )
         )
         mail_customers(self, "ofn_standing_orders.mail_template_standing_order_subscribed")
         mail_hub_managers(
