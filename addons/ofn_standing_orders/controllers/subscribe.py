@@ -37,6 +37,10 @@ class StandingOrderSubscribe(http.Controller):
         schedule = self._schedule(schedule_id)
         if not (schedule.active and schedule.subscribe_ok):
             return request.render("ofn_standing_orders.subscribe_closed", {"schedule": schedule})
+        if not schedule.company_id._ofn_takes_cards():  # nobody could pay: said before the form
+            return request.render(
+                "ofn_standing_orders.subscribe_closed", {"schedule": schedule, "no_cards": True}
+            )
         if request.env.user._is_public():
             return self._render(schedule, {})
         choices = self._choices(form)

@@ -740,7 +740,7 @@ class OfnStandingOrderOccurrence(models.Model):
         hub = self.company_id
         customer = self.partner_id.commercial_partner_id
         account = hub.sudo().ofn_stripe_account_id
-        if not self._hub_takes_cards():
+        if not self.company_id._ofn_takes_cards():
             # nothing else matters (nor can be fixed by the customer: the hub's cards at its
             # disabled provider are archived, a consent cannot be given)
             return None, [
@@ -1102,17 +1102,6 @@ class OfnStandingOrderOccurrence(models.Model):
     def _busy_message(self):
         return _("Your order is being processed right now: please try again in a minute.")
 
-    def _hub_takes_cards(self):
-        """Whether the hub's Stripe account is connected, with its payment provider enabled:
-        the one test of the charge, the check before the close and the customer's payment."""
-        account = self.company_id.sudo().ofn_stripe_account_id
-        return bool(
-            account
-            and account.state == "connected"
-            and account.provider_id
-            and account.provider_id.state != "disabled"
-        )
-
     def _check_payable(self):
         """Raises a plain message when the customer cannot pay this order now."""
         self.invalidate_recordset()
@@ -1120,7 +1109,7 @@ class OfnStandingOrderOccurrence(models.Model):
             raise UserError(_("Your order %(order)s is paid.", order=self.sale_order_id.name))
         if self.state not in ("failed", "awaiting_authentication") or not self.invoice_id:
             raise UserError(_("There is nothing to pay for this order now."))
-        if not self._hub_takes_cards():
+        if not self.company_id._ofn_takes_cards():
             raise UserError(
                 _(
                     "%(hub)s cannot take card payments right now: please contact them.",

@@ -62,6 +62,19 @@ class ResCompany(models.Model):
                     _("Only %(hub)s's managers can act on its standing orders.", hub=hub.name)
                 )
 
+    def _ofn_takes_cards(self):
+        """Whether the hub's Stripe account is connected, with its payment provider enabled:
+        the one test of the charge, the check before the close, the customer's payment and the
+        subscription page."""
+        self.ensure_one()
+        account = self.sudo().ofn_stripe_account_id
+        return bool(
+            account
+            and account.state == "connected"
+            and account.provider_id
+            and account.provider_id.state != "disabled"
+        )
+
     def _ofn_warehouse(self):
         """The hub's warehouse, which its orders ship from. Odoo makes one only for the first
         company of a database: a hub without one gets it now, named after the hub."""

@@ -318,6 +318,19 @@ class TestSelfSubscribe(OneHubChargeHttpCase):
         self.assertFalse(any(self._stored(customer)))
         self.assertFalse(self.schedule.subscribe_url)
 
+    def test_a_hub_that_takes_no_card_payments_says_so_before_the_form(self):
+        customer = self._signed_in("Hana Hubless")
+        self.account.mark_revoked("the hub disconnected its account")
+
+        page = self.url_open(self._url)
+        response = self._post(self._form(customer))
+
+        for answer in (page, response):
+            self.assertEqual(answer.status_code, 200)
+            self.assertIn("does not take card payments at the moment", answer.text)
+            self.assertNotIn("o_ofn_subscribe_form", answer.text)
+        self.assertFalse(any(self._stored(customer)))
+
     def test_products_not_offered_are_refused(self):
         customer = self._signed_in("Paul Products")
         for product in (self.jam, self.other_hubs_cheese):
