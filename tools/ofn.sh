@@ -421,7 +421,8 @@ cmd_bench() {
         <"$ROOT/tools/bench/shell.py" >/dev/null || die "the benchmark's setup failed (log: $dir/odoo-shell.log)"
     # limits: a scheduled action or a job is measured however long it takes, not killed
     "$PY" "$ROOT/tools/bench/odoo_server.py" -c "$conf" -d "$db" --workers="$workers" --max-cron-threads=2 --http-port="$OFN_HTTP_PORT" \
-        --limit-time-cpu=86400 --limit-time-real=86400 --limit-time-real-cron=0 --logfile="$dir/odoo-server.log" &
+        --limit-time-cpu=86400 --limit-time-real=86400 --limit-time-real-cron=0 --logfile="$dir/odoo-server.log" \
+        ${OFN_BENCH_SERVER_ARGS:-} &
     SERVER_PID=$!
     local url="http://127.0.0.1:$OFN_HTTP_PORT"
     for _ in $(seq 1 300); do

@@ -1,3 +1,5 @@
+from collections import Counter, defaultdict
+
 from odoo import models
 
 
@@ -12,3 +14,24 @@ class AccountMove(models.Model):
         if self.env.context.get("ofn_engine"):
             moves = self.with_context(ofn_invoice_paid_hook=True)
         return super(AccountMove, moves)._invoice_paid_hook()
+
+    def _post(self, soft=True):
+        """Override of `account`, which raises each customer's rank by a locked update of its
+        own: the invoices the engine posts together raise their customers' ranks together, one
+        update per field and step (see `res.partner._increase_rank`)."""
+        if not self.env.context.get("ofn_engine") or len(self) < 2:
+            return super()._post(soft)
+        # field: {partner id: steps}, kept on the cursor (a context holds no mutable value)
+        ranks = self.env.cr.cache["ofn_ranks"] = defaultdict(Counter)
+        try:
+            posted = super(AccountMove, self.with_context(ofn_defer_ranks=True))._post(soft)
+        finally:
+            del self.env.cr.cache["ofn_ranks"]
+        Partner = self.env["res.partner"]
+        for field, steps in ranks.items():
+            by_step = defaultdict(list)
+            for partner_id, step in steps.items():
+                by_step[step].append(partner_id)
+            for step, partner_ids in by_step.items():
+                Partner.browse(partner_ids)._increase_rank(field, step)
+        return posted.with_env(self.env)

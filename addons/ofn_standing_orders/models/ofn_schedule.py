@@ -60,6 +60,15 @@ class OfnSchedule(models.Model):
         ),
     ]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A hub gets its warehouse with its first schedule, once, rather than in the first
+        placement of its orders."""
+        schedules = super().create(vals_list)
+        for hub in schedules.company_id:
+            hub.sudo()._ofn_warehouse()
+        return schedules
+
     @api.depends("subscribe_ok")
     def _compute_subscribe_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")

@@ -25,6 +25,17 @@ class ResPartner(models.Model):
                 )
         return super().write(vals)
 
+    def _increase_rank(self, field, n=1):
+        """Override of `account`: while the engine posts a batch of invoices (context
+        ``ofn_defer_ranks``, see `account.move._post`) the steps are gathered, to be made at
+        once."""
+        ranks = self.env.context.get("ofn_defer_ranks") and self.env.cr.cache.get("ofn_ranks")
+        if ranks is None:
+            return super()._increase_rank(field, n)
+        for partner_id in self.ids:
+            ranks[field][partner_id] += n
+        return None
+
     def _ofn_delivery_addresses(self):
         """Where a customer's standing orders may be delivered: their own address or one of
         their delivery addresses."""

@@ -115,6 +115,42 @@ class TestConfirmation(StandingOrderChargeCase):
         notes = by_hand.picking_ids.message_ids.mapped("body")
         self.assertTrue(any("has been created from" in note for note in notes), notes)
 
+    def test_the_customers_ranks_rise_together_once_per_invoice_and_payment(self):
+        """Odoo raises a customer's rank by one locked update per invoice, and per payment,
+        posted; the invoices of a chunk, and the payments booked together, raise their
+        customers' ranks by one update per step."""
+        ana = self._customer("Ana Rank", [self.hub_a])
+        ben = self._customer("Ben Rank", [self.hub_a])
+        cleo = self._customer("Cleo Rank", [self.hub_a])
+        self._standing(ana, self.schedule_a, [(self.eggs, 1)])
+        self._standing(ana, self.schedule_a, [(self.veg_box, 1)])
+        self._standing(ben, self.schedule_a, [(self.eggs, 1)])
+        self._standing(cleo, self.schedule_a, [(self.veg_box, 2)])
+        before = {partner: partner.customer_rank for partner in ana | ben | cleo}
+        placed = self._placed_and_closed(self.schedule_a)
+        Partner = type(self.env["res.partner"])
+        original, made = Partner._increase_rank, []
+
+        def spy(partners, field, n=1):
+            if not partners.env.context.get("ofn_defer_ranks"):
+                made.append((field, n, frozenset(partners.ids)))
+            return original(partners, field, n)
+
+        with patch.object(Partner, "_increase_rank", spy):
+            self._confirm()
+
+        self.assertEqual(set(placed.mapped("state")), {"paid"})
+        # the invoices posted, then the payments booked
+        steps = [
+            ("customer_rank", 2, frozenset(ana.ids)),
+            ("customer_rank", 1, frozenset((ben | cleo).ids)),
+        ]
+        self.assertCountEqual(made, steps * 2)
+        (ana | ben | cleo).invalidate_recordset(["customer_rank"])
+        self.assertEqual(ana.customer_rank, before[ana] + 4)
+        self.assertEqual(ben.customer_rank, before[ben] + 2)
+        self.assertEqual(cleo.customer_rank, before[cleo] + 2)
+
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
         self.env["ofn.wallet.transaction"].adjust(dora, self.hub_a, 5.0, "Goodwill")

@@ -257,6 +257,21 @@ class TestHubWithoutWarehouse(StandingOrderCommon):
     """Outside tests Odoo gives a warehouse to the first company only: a new hub's first
     standing orders get one made for it, and are confirmed."""
 
+    def test_a_hub_gets_its_warehouse_with_its_first_schedule(self):
+        Warehouse = self.env["stock.warehouse"]
+        Warehouse.search([("company_id", "=", self.hub.id)]).write(
+            {"active": False, "name": "Gone", "code": "GONE"}
+        )
+        values = {"company_id": self.hub.id, "start_date": fields.Date.today()}
+
+        self.env["ofn.schedule"].create([{"name": "Second boxes", **values}])
+
+        warehouse = Warehouse.search([("company_id", "=", self.hub.id)])
+        self.assertEqual(len(warehouse), 1)
+        self.assertEqual(warehouse.name, self.hub.name)
+        self.env["ofn.schedule"].create([{"name": "Third boxes", **values}])
+        self.assertEqual(Warehouse.search([("company_id", "=", self.hub.id)]), warehouse)
+
     def test_a_hub_without_warehouse_gets_one(self):
         self.env["stock.warehouse"].search([("company_id", "=", self.hub.id)]).write(
             {"active": False, "name": "Gone", "code": "GONE"}
