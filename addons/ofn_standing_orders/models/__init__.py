@@ -12,3 +12,4 @@ from . import queue_job
 from . import mail_thread
 from . import account_move
 from . import ofn_wallet_consent
+from . import account_analytic_distribution_model

@@ -603,8 +603,10 @@ class OfnStandingOrderOccurrence(models.Model):
                 self.env.cr.execute(*unlock)
 
     def _charge_unlocked(self, attempt):
+        # the payment transaction is committed by the gateway right before Stripe is called
+        # (``ofn_stripe_commit_before_call``): the request is made from what this transaction
+        # has read, not read again after a commit
         tx = self._prepare_charge(attempt)
-        commit_unit_of_work(self.env)
         if tx and self._past_replay_window():
             tx = self._look_up(tx)
             commit_unit_of_work(self.env)
@@ -1241,6 +1243,8 @@ class OfnStandingOrderOccurrence(models.Model):
     def _notify(self, template_xmlid):
         """One message per order, from the hub, on the order's chatter and e-mailed to the
         customer, rendered from the template in the customer's language."""
+        # the invoices the templates link to, read at once (a template reads one order's)
+        self.invoice_id.fetch(["name", "access_token", "amount_residual", "currency_id"])
         mail_customers(self.sale_order_id, template_xmlid)
 
     def _summary_line(self):

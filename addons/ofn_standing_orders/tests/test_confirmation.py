@@ -151,6 +151,57 @@ class TestConfirmation(StandingOrderChargeCase):
         self.assertEqual(ben.customer_rank, before[ben] + 2)
         self.assertEqual(cleo.customer_rank, before[cleo] + 2)
 
+    def test_without_analytic_distribution_models_none_is_searched_for(self):
+        """Odoo searches the analytic distribution models for each line it fills (order,
+        invoice and payment lines); the engine looks once per job whether there is any."""
+        Model = type(self.env["account.analytic.distribution.model"])
+        original, searched = Model.search, []
+
+        def spy(models, domain, *args, **kwargs):
+            searched.append(domain)
+            return original(models, domain, *args, **kwargs)
+
+        ana = self._customer("Ana Analytic", [self.hub_a])
+        self._standing(ana, self.schedule_a, [(self.eggs, 1), (self.veg_box, 1)])
+        self.env["account.analytic.distribution.model"].search([]).unlink()
+        with patch.object(Model, "search", spy):
+            placed = self._placed_and_closed(self.schedule_a)
+            self._confirm()
+
+        self.assertEqual(placed.state, "paid")
+        self.assertEqual(searched, [])
+        lines = placed.sale_order_id.order_line | placed.invoice_id.line_ids
+        self.assertFalse(any(lines.mapped("analytic_distribution")))
+
+    def test_a_hubs_analytic_distribution_model_applies_as_in_odoo(self):
+        plan = self.env["account.analytic.plan"].create({"name": "Rounds"})
+        account = self.env["account.analytic.account"].create(
+            {"name": "Tuesday round", "plan_id": plan.id, "company_id": self.hub_a.id}
+        )
+        ana = self._customer("Ana Analytic", [self.hub_a])
+        ben = self._customer("Ben Analytic", [self.hub_a])
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "partner_id": ana.id,
+                "company_id": self.hub_a.id,
+                "analytic_distribution": {str(account.id): 100},
+            }
+        )
+        self._standing(ana, self.schedule_a, [(self.eggs, 1), (self.veg_box, 1)])
+        self._standing(ben, self.schedule_a, [(self.eggs, 1)])
+
+        placed = self._placed_and_closed(self.schedule_a)
+        self._confirm()
+
+        self.assertEqual(set(placed.mapped("state")), {"paid"})
+        of_ana = placed.filtered(lambda o: o.partner_id == ana)
+        lines = of_ana.sale_order_id.order_line | of_ana.invoice_id.invoice_line_ids
+        self.assertEqual(len(lines), 4)
+        self.assertEqual(lines.mapped("analytic_distribution"), [{str(account.id): 100}] * 4)
+        of_ben = placed.filtered(lambda o: o.partner_id == ben)
+        lines = of_ben.sale_order_id.order_line | of_ben.invoice_id.invoice_line_ids
+        self.assertFalse(any(lines.mapped("analytic_distribution")))
+
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
         self.env["ofn.wallet.transaction"].adjust(dora, self.hub_a, 5.0, "Goodwill")
