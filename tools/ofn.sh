@@ -400,10 +400,9 @@ cmd_bench() {
     pg_start
     # the server's HTTP port, where the sandbox's webhooks go (delivered a day later: not measured)
     export OFN_HTTP_PORT OFN_GEVENT_PORT; OFN_HTTP_PORT=$(free_port) OFN_GEVENT_PORT=$(free_port)
-    # the charge channel takes half the slots (README, "Job queue"): charges wait on Stripe while
-    # the batch jobs use the CPU
-    local charge_slots=$(( workers > 1 ? workers / 2 : 1 ))
-    export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$charge_slots}
+    # the charge channel may take every slot (README, "Job queue"): a charge mostly waits on
+    # Stripe, and charges run ahead of the batch jobs that make them
+    export OFN_QUEUE_CHANNELS=${OFN_QUEUE_CHANNELS:-root:$workers,root.ofn.batch:$workers,root.ofn.charge:$workers}
     # the untimed setup talks to Stripe at full speed; the driver sets LATENCY_MS for the phases
     SANDBOX_DIR="$dir/sandbox" SANDBOX_IN_MEMORY=1 sandbox_start --latency-ms 0 --webhook-delay 86400
     export OFN_STRIPE_API_BASE="$SANDBOX_URL" OFN_STRIPE_CONNECT_BASE="$SANDBOX_URL"

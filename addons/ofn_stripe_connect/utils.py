@@ -111,7 +111,9 @@ def _light_layout(record, body, lang, company):
     if lang:
         model = model.with_context(lang=lang)
     context = {
-        "message": env["mail.message"].sudo().new({"body": body, "record_name": record.display_name}),
+        "message": env["mail.message"]
+        .sudo()
+        .new({"body": body, "record_name": record.display_name}),
         "subtype": env["mail.message.subtype"].sudo(),
         "model_description": model.display_name,
         "record": record,

@@ -170,8 +170,9 @@ class TestConfirmation(StandingOrderChargeCase):
 
         self.assertEqual(placed.state, "paid")
         self.assertEqual(searched, [])
-        lines = placed.sale_order_id.order_line | placed.invoice_id.line_ids
-        self.assertFalse(any(lines.mapped("analytic_distribution")))
+        distributions = placed.sale_order_id.order_line.mapped("analytic_distribution")
+        distributions += placed.invoice_id.line_ids.mapped("analytic_distribution")
+        self.assertFalse(any(distributions))
 
     def test_a_hubs_analytic_distribution_model_applies_as_in_odoo(self):
         plan = self.env["account.analytic.plan"].create({"name": "Rounds"})
@@ -195,12 +196,13 @@ class TestConfirmation(StandingOrderChargeCase):
 
         self.assertEqual(set(placed.mapped("state")), {"paid"})
         of_ana = placed.filtered(lambda o: o.partner_id == ana)
-        lines = of_ana.sale_order_id.order_line | of_ana.invoice_id.invoice_line_ids
-        self.assertEqual(len(lines), 4)
-        self.assertEqual(lines.mapped("analytic_distribution"), [{str(account.id): 100}] * 4)
+        distributions = of_ana.sale_order_id.order_line.mapped("analytic_distribution")
+        distributions += of_ana.invoice_id.invoice_line_ids.mapped("analytic_distribution")
+        self.assertEqual(distributions, [{str(account.id): 100}] * 4)
         of_ben = placed.filtered(lambda o: o.partner_id == ben)
-        lines = of_ben.sale_order_id.order_line | of_ben.invoice_id.invoice_line_ids
-        self.assertFalse(any(lines.mapped("analytic_distribution")))
+        distributions = of_ben.sale_order_id.order_line.mapped("analytic_distribution")
+        distributions += of_ben.invoice_id.invoice_line_ids.mapped("analytic_distribution")
+        self.assertFalse(any(distributions))
 
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
