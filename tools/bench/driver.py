@@ -48,6 +48,8 @@ JOBS = (
 )
 FINAL = ["paid", "failed", "awaiting_authentication", "cancelled"]
 REFERENCE = re.compile(r"^OFN-SO(\d+)-\d+$")
+# a job's request in the server's log, with the SQL statements it ran (werkzeug's line)
+RUNJOB = re.compile(r"/queue_job/runjob\?\S*job_uuid=([0-9a-f-]+) HTTP/[0-9.]+\" \d+ - (\d+) ")
 POLL_SECONDS = 0.2
 STALL_SECONDS = 60  # a phase where nothing moves any more gives up
 
@@ -255,6 +257,25 @@ class Driver:
                 f"{(message or '').partition(chr(10))[0][:200]} (log: {self.dir}/odoo-server.log)"
             )
 
+    def sql_by_job(self):
+        """Where the jobs' SQL goes: the server logs each job's request with the number of SQL
+        statements it ran (``GET /queue_job/runjob?...job_uuid=... 200 - <queries> ...``); the
+        queue_job table says which method each job ran. Returns [(method, runs, statements)],
+        most statements first."""
+        path = os.path.join(self.dir, "odoo-server.log")
+        if not os.path.exists(path):
+            return []
+        methods = dict(self.db.all("SELECT uuid, method_name FROM queue_job"))
+        runs, statements = Counter(), Counter()
+        with open(path, errors="replace") as f:
+            for line in f:
+                found = RUNJOB.search(line)
+                if found:
+                    method = methods.get(found[1], "?")
+                    runs[method] += 1
+                    statements[method] += int(found[2])
+        return [(method, runs[method], count) for method, count in statements.most_common()]
+
     def log_problems(self):
         """Warnings and errors the Odoo processes logged."""
         found = 0
@@ -321,6 +342,14 @@ def render(driver, ours, theirs, summary):
             f"standing order placed, confirmed, invoiced, posted and charged through Stripe / "
             f"{theirs_total.seconds_per_order * 1000:.1f} ms per invoice created and posted"
         )
+    if summary["jobs"]:
+        lines.append(
+            "SQL run by the jobs, per job method (runs; statements per standing order): "
+            + ", ".join(
+                f"{method} {runs}; {count / driver.n:.1f}"
+                for method, runs, count in summary["jobs"]
+            )
+        )
     evicted = [p.name for p in driver.meter.phases if p.evicted]
     if evicted:
         lines.append(
@@ -362,6 +391,7 @@ def main():
         "charged": charged,
         "paid": paid,
         "logged": driver.log_problems(),
+        "jobs": driver.sql_by_job(),
         "queued": driver.db.one("SELECT count(*) FROM mail_mail WHERE state = 'outgoing'")[0],
     }
     print(render(driver, ours, theirs, summary), flush=True)
