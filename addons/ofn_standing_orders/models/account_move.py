@@ -22,7 +22,8 @@ class AccountMove(models.Model):
         if not self.env.context.get("ofn_engine") or len(self) < 2:
             return super()._post(soft)
         # field: {partner id: steps}, kept on the cursor (a context holds no mutable value)
-        ranks = self.env.cr.cache["ofn_ranks"] = defaultdict(Counter)
+        ranks: defaultdict[str, Counter[int]] = defaultdict(Counter)
+        self.env.cr.cache["ofn_ranks"] = ranks
         try:
             posted = super(AccountMove, self.with_context(ofn_defer_ranks=True))._post(soft)
         finally:
