@@ -742,7 +742,7 @@ class OfnStandingOrderOccurrence(models.Model):
         hub = self.company_id
         customer = self.partner_id.commercial_partner_id
         account = hub.sudo().ofn_stripe_account_id
-        if not self.company_id._ofn_takes_cards():
+        if not hub._ofn_takes_cards():
             # nothing else matters (nor can be fixed by the customer: the hub's cards at its
             # disabled provider are archived, a consent cannot be given)
             return None, [
