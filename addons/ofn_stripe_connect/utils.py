@@ -37,12 +37,23 @@ def in_test_transaction():
     return getattr(threading.current_thread(), "testing", False)
 
 
-def commit_unit_of_work(env):
+def commit_unit_of_work(env, keep=()):
     """Ends a unit of work that must be durable before what follows (a job's charge before and
-    after Stripe is asked); inside a test's transaction it is only flushed."""
+    after Stripe is asked); inside a test's transaction it is only flushed.
+
+    :param keep: the models whose records stay in the cache across the commit (Odoo forgets
+        every record at a commit): the settings the work goes on with, which nobody changes in
+        the meantime, so that they are not read again. Records that others may change while
+        the work waits (a payment, an invoice, an order) are never kept: they are read again.
+    """
     env.flush_all()
-    if not in_test_transaction():
-        env.cr.commit()  # pylint: disable=invalid-commit
+    if in_test_transaction():
+        return
+    cache = env.cache._data  # noqa: SLF001 -- Odoo has no API to keep part of the cache
+    kept = {field: dict(values) for field, values in cache.items() if field.model_name in keep}
+    env.cr.commit()  # pylint: disable=invalid-commit
+    for field, values in kept.items():
+        cache[field].update(values)
 
 
 def format_local_time(env, moment, tz=None):

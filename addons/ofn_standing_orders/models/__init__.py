@@ -13,3 +13,4 @@ from . import mail_thread
 from . import account_move
 from . import ofn_wallet_consent
 from . import account_analytic_distribution_model
+from . import stock

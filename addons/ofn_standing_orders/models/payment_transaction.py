@@ -80,15 +80,28 @@ class PaymentTransaction(models.Model):
         )
         if not transactions:
             return
+        company = transactions.provider_id.company_id[:1]
+        Payment = transactions.env["account.payment"].with_company(company)
+        # Odoo Community gives a payment whose method has no outstanding account the company's
+        # one, written on each payment after its creation, one by one: found once, given at once
+        community = Payment.env["account.move"]._get_invoice_in_payment_state() != "in_payment"
+        fallback = None
         values_list = []
         for tx in transactions:
             method_line = tx.provider_id.journal_id.inbound_payment_method_line_ids.filtered(
                 lambda line, tx=tx: line.payment_provider_id == tx.provider_id
-            )
+            )[:1]
             invoices = tx.invoice_ids.filtered(lambda move: move.state == "posted")
             term_lines = invoices.line_ids.filtered(
                 lambda line: line.display_type == "payment_term"
             )
+            outstanding = method_line.payment_account_id
+            if not outstanding and community:
+                if fallback is None:
+                    fallback = Payment.new({"company_id": company.id})._get_outstanding_account(
+                        "inbound"
+                    )
+                outstanding = fallback
             values_list.append(
                 {
                     "amount": abs(tx.amount),
@@ -98,7 +111,8 @@ class PaymentTransaction(models.Model):
                     "partner_type": "customer",
                     "journal_id": tx.provider_id.journal_id.id,
                     "company_id": tx.provider_id.company_id.id,
-                    "payment_method_line_id": method_line[:1].id,
+                    "payment_method_line_id": method_line.id,
+                    **({"outstanding_account_id": outstanding.id} if outstanding else {}),
                     "payment_token_id": tx.token_id.id,
                     "payment_transaction_id": tx.id,
                     "memo": f"{tx.reference} - {tx.partner_id.display_name or ''} - "
@@ -111,8 +125,7 @@ class PaymentTransaction(models.Model):
                     ),
                 }
             )
-        company = transactions.provider_id.company_id[:1]
-        payments = transactions.env["account.payment"].with_company(company).create(values_list)
+        payments = Payment.create(values_list)
         payments.action_post()
         plan = []
         for tx, payment in zip(transactions, payments, strict=True):

@@ -49,6 +49,15 @@ _RAW_REQUEST_RESERVED = frozenset(
     | {"stripe_context", "max_network_retries", "headers", "content_type"}
 )
 
+# What a caller that commits before Stripe is asked has read and keeps across the commit: the
+# settings it acts with (the hub, its account and provider, the customer, the payment method),
+# which the answer is processed with. A payment, an invoice or an order may be changed by
+# someone else meanwhile (a webhook, the customer): those are read again.
+_SETTINGS_KEPT_DURING_CALL = frozenset(
+    {"res.company", "res.partner", "res.users", "res.currency", "ofn.stripe.account"}
+    | {"payment.provider", "payment.method", "payment.token", "account.journal"}
+)
+
 
 class _StripeLogFilter(logging.Filter):
     """The SDK's debug logs dump request and response bodies (a hub's OAuth tokens, card
@@ -307,9 +316,10 @@ class OfnStripeGateway(models.AbstractModel):
     def _release_transaction(self):
         """A caller that asks for it (context ``ofn_stripe_commit_before_call``: a charge job)
         holds no lock and no open transaction while Stripe is asked: what it wrote is committed
-        first (inside a test's transaction, which nothing may commit, it is only flushed)."""
+        first (inside a test's transaction, which nothing may commit, it is only flushed). The
+        settings it read stay known: Stripe's answer is processed with them, not read again."""
         if self.env.context.get("ofn_stripe_commit_before_call"):
-            commit_unit_of_work(self.env)
+            commit_unit_of_work(self.env, keep=_SETTINGS_KEPT_DURING_CALL)
 
     # === OAUTH (CONNECT) === #
 
