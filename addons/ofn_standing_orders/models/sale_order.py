@@ -1,4 +1,5 @@
 import math
+import uuid
 
 from markupsafe import Markup
 
@@ -23,6 +24,15 @@ class SaleOrder(models.Model):
         if self.env.context.get("ofn_invoice_paid_hook"):
             return self.env["mail.message"]
         return super().message_post(**kwargs)
+
+    def _prepare_invoice(self):
+        """Override of `sale`: the engine's invoices get their portal link's token when they
+        are made, in their ``create``; Odoo writes it on each invoice on its own, then checks
+        and synchronizes the whole entry again, when its link is first e-mailed."""
+        values = super()._prepare_invoice()
+        if self.env.context.get("ofn_engine"):
+            values["access_token"] = str(uuid.uuid4())
+        return values
 
     def _ofn_check_still_a_quotation(self):
         if self.state not in ("draft", "sent", "cancel"):

@@ -284,6 +284,53 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
         self.assertEqual(self._state([occurrence_id])[0], ["paid"])
         self.assertEqual(len(self._stripe_intents(stripe_account)), 1, "exactly one charge")
 
+    def test_a_webhook_that_books_the_payment_while_the_charge_waits_pays_and_tells_once(self):
+        """Stripe's webhook comes while the charge job still waits for Stripe's answer, and the
+        payment is booked meanwhile: the job goes on from what is in the database then (what
+        it read before its commit about the payment, the invoice and the order is not kept),
+        so the order is paid once, booked once, and its customer told once."""
+        [occurrence_id], stripe_account = self._committed_cycle(1)
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ofn.standing.order.occurrence"]._cron_confirm()
+        self._perform(self._pending_jobs(["_confirm_chunk"])[0])
+        [charge_job] = self._pending_jobs(["_charge"])
+        Gateway = type(self.env["ofn.stripe.gateway"])
+        ask_stripe = Gateway.request
+
+        def answered_after_the_webhook(gateway, method, path, *args, **kwargs):
+            answer = ask_stripe(gateway, method, path, *args, **kwargs)
+            if method.lower() == "post" and path == "/v1/payment_intents":
+                with self.env.registry.cursor() as cr:  # the webhook, committed meanwhile
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    tx = env["payment.transaction"].search(
+                        [("reference", "=", f"OFN-SO{occurrence_id}-1")]
+                    )
+                    tx._ofn_process_stripe_intent(answer)
+                    self.assertEqual(tx.state, "done")
+                    tx._post_process()
+            return answer
+
+        with patch.object(Gateway, "request", answered_after_the_webhook):
+            self._perform(charge_job)
+        self._drain_committed()
+
+        self.assertEqual(self._state([occurrence_id])[0], ["paid"])
+        self.assertEqual(len(self._stripe_intents(stripe_account)), 1)
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            occurrence = env["ofn.standing.order.occurrence"].browse(occurrence_id)
+            self.assertEqual(len(occurrence.transaction_ids.payment_id), 1, "booked once")
+            self.assertEqual(occurrence.invoice_id.payment_state, "paid")
+            told = env["mail.message"].search_count(
+                [
+                    ("model", "=", "sale.order"),
+                    ("res_id", "=", occurrence.sale_order_id.id),
+                    ("subject", "ilike", "is paid"),
+                ]
+            )
+            self.assertEqual(told, 1, "the customer is told once")
+
     def test_the_same_charge_job_enqueued_twice_charges_once(self):
         [occurrence_id], stripe_account = self._committed_cycle(1)
         with self.env.registry.cursor() as cr:

@@ -204,6 +204,135 @@ class TestConfirmation(StandingOrderChargeCase):
         distributions += of_ben.invoice_id.invoice_line_ids.mapped("analytic_distribution")
         self.assertFalse(any(distributions))
 
+    def test_each_product_ships_by_its_own_route_and_the_rules_are_found_once_per_batch(self):
+        """Odoo looks the stock rules up for every order line it confirms; in a batch, the
+        rules of one set of routes, warehouse and locations are looked up once, and a product
+        with a route of its own still ships by that route."""
+        warehouse = self.hub_a._ofn_warehouse()
+        cold_room = self.env["stock.location"].create(
+            {"name": "Cold room", "location_id": warehouse.view_location_id.id}
+        )
+        route = self.env["stock.route"].create(
+            {"name": "From the cold room", "product_selectable": True, "company_id": self.hub_a.id}
+        )
+        self.env["stock.rule"].create(
+            {
+                "name": "Cold room to customers",
+                "route_id": route.id,
+                "action": "pull",
+                "procure_method": "make_to_stock",
+                "location_src_id": cold_room.id,
+                "location_dest_id": self.env.ref("stock.stock_location_customers").id,
+                "picking_type_id": warehouse.out_type_id.id,
+                "warehouse_id": warehouse.id,
+                "company_id": self.hub_a.id,
+            }
+        )
+        self.eggs.route_ids = route
+        for name in ("Ana Route", "Ben Route", "Cleo Route"):
+            self._standing(
+                self._customer(name, [self.hub_a]),
+                self.schedule_a,
+                [(self.eggs, 1), (self.veg_box, 1)],
+            )
+        Rule = type(self.env["stock.rule"])
+        original, looked_up = Rule._read_group, []
+
+        def spy(rules, domain, groupby=(), *args, **kwargs):
+            if "location_dest_id" in groupby:
+                looked_up.append(domain)
+            return original(rules, domain, groupby, *args, **kwargs)
+
+        placed = self._placed_and_closed(self.schedule_a)
+        with patch.object(Rule, "_read_group", spy):
+            self._confirm()
+
+        self.assertEqual(set(placed.mapped("state")), {"paid"})
+        moves = placed.sale_order_id.picking_ids.move_ids
+        self.assertEqual(len(moves), 6)
+        eggs = moves.filtered(lambda move: move.product_id == self.eggs)
+        self.assertEqual(eggs.location_id, cold_room)
+        self.assertEqual((moves - eggs).location_id, warehouse.lot_stock_id)
+        self.assertEqual(len(looked_up), 2, "once for the eggs' route, once for the rest")
+
+    def test_without_an_automatic_reordering_rule_none_is_searched_for(self):
+        Orderpoint = type(self.env["stock.warehouse.orderpoint"])
+        original, searched = Orderpoint.search, []
+
+        def spy(orderpoints, domain, *args, **kwargs):
+            searched.append(domain)
+            return original(orderpoints, domain, *args, **kwargs)
+
+        self._standing(self._customer("Ana Stock", [self.hub_a]), self.schedule_a, [(self.eggs, 2)])
+        placed = self._placed_and_closed(self.schedule_a)
+        with patch.object(Orderpoint, "search", spy):
+            self._confirm()
+
+        self.assertEqual(placed.state, "paid")
+        self.assertEqual(placed.sale_order_id.picking_ids.move_ids.product_uom_qty, 2)
+        self.assertEqual(searched, [])
+
+    def test_a_hubs_automatic_reordering_rule_is_triggered_by_the_orders_confirmed(self):
+        warehouse = self.hub_a._ofn_warehouse()
+        self.eggs.is_storable = True
+        orderpoint = self.env["stock.warehouse.orderpoint"].create(
+            {
+                "product_id": self.eggs.id,
+                "warehouse_id": warehouse.id,
+                "location_id": warehouse.lot_stock_id.id,
+                "company_id": self.hub_a.id,
+                "trigger": "auto",
+                "product_min_qty": 10,
+                "product_max_qty": 50,
+            }
+        )
+        self.env["stock.quant"]._update_available_quantity(self.eggs, warehouse.lot_stock_id, 40)
+        self._standing(self._customer("Ana Stock", [self.hub_a]), self.schedule_a, [(self.eggs, 2)])
+        placed = self._placed_and_closed(self.schedule_a)
+        Orderpoint = type(orderpoint)
+        with patch.object(Orderpoint, "_procure_orderpoint_confirm", autospec=True) as procure:
+            self._confirm()
+
+        self.assertEqual(placed.state, "paid")
+        self.assertEqual([call.args[0] for call in procure.call_args_list], [orderpoint])
+
+    def test_the_payments_outstanding_account_is_the_one_odoo_gives(self):
+        """The engine's payments are booked in the outstanding account Odoo's own payment flow
+        gives them: the provider's payment method's own, when it has one, else the
+        company's."""
+        ana = self._customer("Ana Outstanding", [self.hub_a])
+        ben = self._customer("Ben Outstanding", [self.hub_b])
+        self._standing(ana, self.schedule_a, [(self.eggs, 1)])
+        self._standing(ben, self.schedule_b, [(self.eggs, 1)])
+        provider_b = self.account_b.provider_id
+        method_b = provider_b.journal_id.inbound_payment_method_line_ids.filtered(
+            lambda line: line.payment_provider_id == provider_b
+        )
+        own = self.env["account.account"].create(
+            {
+                "name": "Stripe payments in transit",
+                "code": "101999",
+                "account_type": "asset_current",
+                "reconcile": True,
+                "company_ids": [Command.set(self.hub_b.ids)],
+            }
+        )
+        method_b.payment_account_id = own
+        placed = self._placed_and_closed(self.schedule_a, self.schedule_b)
+
+        self._confirm()
+
+        self.assertEqual(set(placed.mapped("state")), {"paid"})
+        payment_a = placed.filtered(lambda o: o.partner_id == ana).transaction_ids.payment_id
+        payment_b = placed.filtered(lambda o: o.partner_id == ben).transaction_ids.payment_id
+        self.assertEqual(
+            payment_a.outstanding_account_id, payment_a._get_outstanding_account("inbound")
+        )
+        self.assertEqual(payment_b.outstanding_account_id, own)
+        for payment in payment_a | payment_b:
+            self.assertIn(payment.outstanding_account_id, payment.move_id.line_ids.account_id)
+            self.assertTrue(payment.is_reconciled)
+
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])
         self.env["ofn.wallet.transaction"].adjust(dora, self.hub_a, 5.0, "Goodwill")
