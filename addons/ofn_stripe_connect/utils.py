@@ -49,7 +49,7 @@ def commit_unit_of_work(env, keep=()):
     env.flush_all()
     if in_test_transaction():
         return
-    cache = env.cache._data  # noqa: SLF001 -- Odoo has no API to keep part of the cache
+    cache = env.cache._data  # Odoo has no API to keep part of the cache
     kept = {field: dict(values) for field, values in cache.items() if field.model_name in keep}
     env.cr.commit()  # pylint: disable=invalid-commit
     for field, values in kept.items():

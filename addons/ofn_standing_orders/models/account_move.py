@@ -2,6 +2,8 @@ from collections import Counter, defaultdict
 
 from odoo import models
 
+from ..lookups import once
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -14,6 +16,23 @@ class AccountMove(models.Model):
         if self.env.context.get("ofn_engine"):
             moves = self.with_context(ofn_invoice_paid_hook=True)
         return super(AccountMove, moves)._invoice_paid_hook()
+
+    def _search_default_journal(self):
+        """Override of `account`, which searches the default journal for each new entry: in a
+        batch (``lookups.looked_up_once``: the invoices a cycle's close makes), once per
+        company, kind of entry and currency."""
+        if self.statement_line_ids:
+            return super()._search_default_journal()
+        currency = self.env.cache.contains(self, self._fields["currency_id"]) and (
+            self.currency_id.id or self.env.context.get("default_currency_id")
+        )
+        key = (
+            "default journal",
+            (self.company_id or self.env.company).id,
+            tuple(self._get_valid_journal_types()),
+            currency or None,
+        )
+        return once(self.env, key, super()._search_default_journal)
 
     def _post(self, soft=True):
         """Override of `account`, which raises each customer's rank by a locked update of its

@@ -81,6 +81,7 @@ from ..const import (
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
 )
+from ..lookups import looked_up_once
 from .ofn_occurrence_lock import lock_before_closing
 
 _logger = logging.getLogger(__name__)
@@ -457,6 +458,17 @@ class OfnStandingOrderOccurrence(models.Model):
         self.env.cr.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_PLACE_LOCK, hub.id])
         stock: dict[int, float] = {}
         warehouse = hub._ofn_warehouse()
+        # the orders' numbers come from the sequence sale.order.create would draw them from,
+        # found once for all of them
+        numbers = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [("code", "=", "sale.order"), ("company_id", "in", [hub.id, False])],
+                order="company_id",
+                limit=1,
+            )
+        )
         placed, values_list = self.browse(), []
         for occurrence in occurrences.sorted(lambda o: (o.standing_order_id.id, o.id)):
             standing = occurrence.standing_order_id
@@ -475,6 +487,7 @@ class OfnStandingOrderOccurrence(models.Model):
                     "partner_id": standing.partner_id.id,
                     "partner_shipping_id": (standing.partner_shipping_id or standing.partner_id).id,
                     "company_id": hub.id,
+                    **({"name": numbers._next()} if numbers else {}),
                     "origin": standing.name,
                     # the link in the customer's message, made here for all orders at once
                     # rather than by a write per order while the message is rendered
@@ -519,7 +532,8 @@ class OfnStandingOrderOccurrence(models.Model):
         )
         to_invoice = orders.filtered(lambda order: not (order.invoice_ids & invoiced))
         if to_invoice:
-            invoiced |= to_invoice._create_invoices(grouped=True, final=True)
+            with looked_up_once(self.env):
+                invoiced |= to_invoice._create_invoices(grouped=True, final=True)
         # the credit is applied below, on its own, so that what is left is charged to the card
         invoiced.filtered(lambda move: move.state == "draft").with_context(
             ofn_no_credit_apply=True
@@ -635,7 +649,7 @@ class OfnStandingOrderOccurrence(models.Model):
             if error.payment_intent:
                 # a card declined on-session (an off-session request returns it as its answer)
                 tx._ofn_process_stripe_intent(error.payment_intent)
-                self._follow(tx)
+                self._follow(tx, latest=True)
                 return
             # the platform lost access to the hub's account, or Stripe refused the request:
             # nothing was charged
@@ -650,7 +664,7 @@ class OfnStandingOrderOccurrence(models.Model):
         if book_now and tx.state == "done" and not tx.is_post_processed:
             tx._post_process()  # booked; the occurrence follows
         else:
-            self._follow(tx)
+            self._follow(tx, latest=True)
 
     def _prepare_charge(self, attempt, card=None):
         """The payment transaction to send for ``attempt``, or None when there is nothing to
@@ -707,6 +721,8 @@ class OfnStandingOrderOccurrence(models.Model):
             .create(
                 {
                     "provider_id": token.provider_id.id,
+                    # the provider's, as Odoo would compute it after the creation
+                    "company_id": token.provider_id.company_id.id,
                     "payment_method_id": token.payment_method_id.id,
                     "token_id": token.id,
                     "partner_id": invoice.partner_id.id,
@@ -758,6 +774,7 @@ class OfnStandingOrderOccurrence(models.Model):
             )
         consent = customer.ofn_consent_for(hub)
         card = consent.card_id
+        (card | consent.hub_token_id).mapped("active")  # the card and the hub's copy, read at once
         if card and not card.active:
             problems.append(
                 (
@@ -883,11 +900,14 @@ class OfnStandingOrderOccurrence(models.Model):
 
     # --- outcomes of a card payment --- #
 
-    def _follow(self, tx):
+    def _follow(self, tx, latest=False):
         """The occurrence follows its latest card payment: called after the charge, after the
-        customer's 3-D Secure, and by the payment's post-processing (webhooks)."""
+        customer's 3-D Secure, and by the payment's post-processing (webhooks).
+
+        :param latest: ``tx`` is known to be the latest (the charge that just sent it, under
+            the occurrence's charge lock)"""
         self.ensure_one()
-        if tx != self.transaction_ids.sorted("id")[-1:]:
+        if not latest and tx != self.transaction_ids.sorted("id")[-1:]:
             return  # an older attempt
         if tx.state == "done" and self.state in ("confirmed", "awaiting_authentication", "failed"):
             if tx.is_post_processed and self.invoice_id.payment_state in ("paid", "in_payment"):

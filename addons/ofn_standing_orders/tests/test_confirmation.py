@@ -210,7 +210,11 @@ class TestConfirmation(StandingOrderChargeCase):
         with a route of its own still ships by that route."""
         warehouse = self.hub_a._ofn_warehouse()
         cold_room = self.env["stock.location"].create(
-            {"name": "Cold room", "location_id": warehouse.view_location_id.id}
+            {
+                "name": "Cold room",
+                "location_id": warehouse.view_location_id.id,
+                "company_id": self.hub_a.id,
+            }
         )
         route = self.env["stock.route"].create(
             {"name": "From the cold room", "product_selectable": True, "company_id": self.hub_a.id}
@@ -332,6 +336,31 @@ class TestConfirmation(StandingOrderChargeCase):
         for payment in payment_a | payment_b:
             self.assertIn(payment.outstanding_account_id, payment.move_id.line_ids.account_id)
             self.assertTrue(payment.is_reconciled)
+
+    def test_the_invoices_portal_token_is_made_with_the_invoice(self):
+        """The paid e-mail links to the invoice on the portal: the link's token is made with
+        the invoice, not written on each invoice when its e-mail is rendered (which made Odoo
+        check and synchronize the whole entry again)."""
+        Move = type(self.env["account.move"])
+        original, written = Move.write, []
+
+        def spy(moves, vals):
+            if "access_token" in vals:
+                written.append(moves.ids)
+            return original(moves, vals)
+
+        ivy = self._customer("Ivy Token", [self.hub_a])
+        self._standing(ivy, self.schedule_a, [(self.eggs, 1)])
+        occurrence = self._placed_and_closed(self.schedule_a)
+        with patch.object(Move, "write", spy):
+            self._confirm()
+
+        self.assertEqual(occurrence.state, "paid")
+        invoice = occurrence.invoice_id
+        self.assertTrue(invoice.access_token)
+        self.assertEqual(written, [])
+        [mail] = self._mails_to(ivy, "is paid")
+        self.assertIn(f"access_token={invoice.access_token}", mail.body_html)
 
     def test_credit_pays_first_and_the_card_the_rest(self):
         dora = self._customer("Dora Credit", [self.hub_a])

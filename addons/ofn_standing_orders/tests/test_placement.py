@@ -46,6 +46,28 @@ class TestPlacement(StandingOrderCommon):
         self.assertIn("is placed for this cycle", told.body)
         self.assertIn(order.get_portal_url().split("?")[0], told.body)
 
+    def test_the_orders_are_numbered_by_the_hubs_sale_order_sequence(self):
+        """Numbered as Odoo numbers a hub's quotations (its sequence found once per job)."""
+        cycle = self._open_cycle()
+        standing = self._order(start_date=fields.Date.today(), end_date=False)
+        standing |= self._order(start_date=fields.Date.today(), end_date=False)
+        sequence = self.env["ir.sequence"].search(
+            [("code", "=", "sale.order"), ("company_id", "in", [self.hub.id, False])],
+            order="company_id",
+            limit=1,
+        )
+        first = sequence.number_next_actual
+
+        self._place()
+
+        orders = standing.occurrence_ids.filtered(lambda o: o.cycle_id == cycle).sale_order_id
+        self.assertEqual(len(orders), 2)
+        self.assertEqual(
+            sorted(orders.mapped("name")),
+            [sequence.get_next_char(number) for number in (first, first + 1)],
+        )
+        self.assertEqual(sequence.number_next_actual, first + 2)
+
     def test_placing_twice_places_once(self):
         cycle = self._open_cycle()
         standing = self._order(start_date=fields.Date.today(), end_date=False)
