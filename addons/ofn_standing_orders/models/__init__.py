@@ -14,3 +14,4 @@ from . import account_move
 from . import ofn_wallet_consent
 from . import account_analytic_distribution_model
 from . import stock
+from . import product_pricelist

@@ -470,6 +470,7 @@ class OfnStandingOrderOccurrence(models.Model):
             )
         )
         placed, values_list = self.browse(), []
+        ordered_at = fields.Datetime.now()  # one moment for the batch: its prices are found once
         for occurrence in occurrences.sorted(lambda o: (o.standing_order_id.id, o.id)):
             standing = occurrence.standing_order_id
             if standing.end_date and occurrence.cycle_id.opens_at.date() > standing.end_date:
@@ -487,6 +488,7 @@ class OfnStandingOrderOccurrence(models.Model):
                     "partner_id": standing.partner_id.id,
                     "partner_shipping_id": (standing.partner_shipping_id or standing.partner_id).id,
                     "company_id": hub.id,
+                    "date_order": ordered_at,
                     **({"name": numbers._next()} if numbers else {}),
                     "origin": standing.name,
                     # the link in the customer's message, made here for all orders at once
@@ -498,12 +500,14 @@ class OfnStandingOrderOccurrence(models.Model):
                     ],
                 }
             )
-        orders = (
-            self.env["sale.order"]
-            .with_company(hub)
-            .with_context(**ENGINE_CONTEXT)
-            .create(values_list)
-        )
+        with looked_up_once(self.env):
+            orders = (
+                self.env["sale.order"]
+                .with_company(hub)
+                .with_context(**ENGINE_CONTEXT)
+                .create(values_list)
+            )
+            self.env.flush_all()  # the prices, computed in the batch
         for occurrence, order in zip(placed, orders, strict=True):
             occurrence.write({"sale_order_id": order.id, "state": "placed", **_CLEARED})
         placed._enqueue_notification("ofn_standing_orders.mail_template_order_placed")

@@ -1,12 +1,13 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
 
+from ..lookups import FOUND
 from .test_standing_orders import StandingOrderCommon
 
 
@@ -74,6 +75,54 @@ class TestPlacement(StandingOrderCommon):
         self.assertEqual(
             sorted(drawn), [sequence.get_next_char(n) for n in range(first, first + len(drawn))]
         )
+
+    def test_a_pricelist_rule_prices_each_order_by_its_quantity(self):
+        """The hub's pricelist prices each order as Odoo does (a rule from 3 boxes applies to
+        the order of 3, not to the order of 1), its rules searched once per batch."""
+        pricelist = self.env["product.pricelist"].create(
+            {
+                "name": "Standing Hub prices",
+                "company_id": self.hub.id,
+                "item_ids": [
+                    Command.create(
+                        {
+                            "applied_on": "0_product_variant",
+                            "product_id": self.product.id,
+                            "min_quantity": 3,
+                            "compute_price": "percentage",
+                            "percent_price": 10,
+                        }
+                    )
+                ],
+            }
+        )
+        other = self.customer.copy({"name": "Second Priced Customer"})
+        for customer in (self.customer, other):
+            customer.with_company(self.hub).property_product_pricelist = pricelist
+        cycle = self._open_cycle()
+        three = self._order(start_date=fields.Date.today(), end_date=False)
+        three.line_ids.quantity = 3
+        one = self._order(start_date=fields.Date.today(), end_date=False, partner_id=other.id)
+        one.line_ids.quantity = 1
+        Item = type(self.env["product.pricelist.item"])
+        original, searched = Item.search, []
+
+        def spy(items, domain, *args, **kwargs):
+            if ("pricelist_id", "=", pricelist.id) in domain and FOUND in items.env.cr.cache:
+                searched.append(id(items.env.cr.cache[FOUND]))  # in a placement's batch
+            return original(items, domain, *args, **kwargs)
+
+        with patch.object(Item, "search", spy):
+            self._place()
+
+        line_of_three = self._occurrence(three, cycle).sale_order_id.order_line
+        line_of_one = self._occurrence(one, cycle).sale_order_id.order_line
+        self.assertEqual(line_of_three.pricelist_item_id, pricelist.item_ids)
+        self.assertAlmostEqual(line_of_three.price_unit, 4.05)
+        self.assertFalse(line_of_one.pricelist_item_id)
+        self.assertAlmostEqual(line_of_one.price_unit, 4.5)
+        self.assertTrue(searched)
+        self.assertEqual(len(searched), len(set(searched)), "once per batch")
 
     def test_placing_twice_places_once(self):
         cycle = self._open_cycle()

@@ -49,8 +49,19 @@ class ResCompany(models.Model):
 
     @api.depends("ofn_stripe_account_ids.state")
     def _compute_ofn_stripe_account_id(self):
+        # the companies' accounts, fields and all, in one query (the one2many takes two)
+        Account = self.env["ofn.stripe.account"].sudo()
+        stored = [
+            name
+            for name, field in Account._fields.items()
+            if field.column_type and field.prefetch and name != "id"
+        ]
+        found = Account.search_fetch([("company_id", "in", self._origin.ids)], stored)
         for company in self:
-            account = company.sudo().ofn_stripe_account_ids[:1]
+            account = found.filtered(lambda a, company=company: a.company_id == company._origin)
+            if not company._origin:
+                account = company.sudo().ofn_stripe_account_ids
+            account = account[:1]
             company.ofn_stripe_account_id = account
             company.ofn_stripe_state = account.state
             company.ofn_stripe_charges_enabled = account.charges_enabled
