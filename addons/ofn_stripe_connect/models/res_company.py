@@ -54,7 +54,7 @@ class ResCompany(models.Model):
         stored = [
             name
             for name, field in Account._fields.items()
-            if field.column_type and field.prefetch and name != "id"
+            if field.store and field.column_type and field.prefetch and name != "id"
         ]
         found = Account.search_fetch([("company_id", "in", self._origin.ids)], stored)
         for company in self:
