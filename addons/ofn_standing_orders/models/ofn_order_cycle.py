@@ -179,6 +179,17 @@ class OfnOrderCycle(models.Model):
         ``confirmation``) once the stage's jobs are done: orders by state, problems by kind.
         A job: while the stage still runs, it is run again later."""
         self.ensure_one()
+        running, charging = self._stage_still_running(stage)
+        if running or charging:
+            # asked again soon when little is left, seldom while much is
+            seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + charging // 4)
+            raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
+        template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
+        mail_hub_managers(template, self, author=self.company_id.partner_id)
+
+    def _stage_still_running(self, stage):
+        """(the stage's jobs of this cycle still to run, besides the current one; its
+        occurrences still to be charged or booked)."""
         running = (
             self.env["queue.job"]
             .sudo()
@@ -197,12 +208,26 @@ class OfnOrderCycle(models.Model):
                 or (o.state == "confirmed" and o.next_charge_at and not o.needs_attention)
             )
         )
-        if running or charging:
-            # asked again soon when little is left, seldom while much is
-            seconds = min(SUMMARY_RECHECK_MAX_SECONDS, 3 + running + len(charging or ()) // 4)
-            raise RetryableJobError("the stage still runs", seconds=seconds, ignore_retry=True)
-        template = self.env.ref(f"ofn_standing_orders.mail_template_hub_summary_{stage}")
-        mail_hub_managers(template, self, author=self.company_id.partner_id)
+        return running, len(charging or ())
+
+    def _send_summary_now_if_done(self, stage):
+        """The stage's last work just ended (the last payments booked): its summary, waiting
+        to check again later, is sent now rather than when it would have checked."""
+        for cycle in self:
+            if any(cycle._stage_still_running(stage)):
+                continue
+            waiting = (
+                self.env["queue.job"]
+                .sudo()
+                .search(
+                    [
+                        ("identity_key", "=", f"ofn-summary-{cycle.id}-{stage}"),
+                        ("state", "=", "pending"),
+                        ("eta", ">", fields.Datetime.now()),
+                    ]
+                )
+            )
+            waiting.write({"eta": fields.Datetime.now()})
 
     def _summary_problems(self, stage):
         """[(title, [line])] for each kind of problem of the stage, in a fixed order (the

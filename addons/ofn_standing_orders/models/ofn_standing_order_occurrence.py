@@ -1249,6 +1249,7 @@ class OfnStandingOrderOccurrence(models.Model):
         paid = occurrences.filtered(lambda o: o.invoice_id.payment_state in ("paid", "in_payment"))
         paid.write({"state": "paid", "needs_attention": False})
         paid._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
+        paid.cycle_id._send_summary_now_if_done("confirmation")
 
     # === E-MAILS === #
 

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -17,7 +18,7 @@ import requests
 from psycopg2.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
 import odoo
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 from odoo.tools import config
 
@@ -330,6 +331,50 @@ class TestJobsOnCommittedData(StandingOrderChargeCase):
                 ]
             )
             self.assertEqual(told, 1, "the customer is told once")
+
+    def test_the_summary_waiting_to_check_again_is_sent_once_the_payments_are_booked(self):
+        """The hub's confirmation summary checks again later while charges run; the booking
+        of the last payments brings it forward: sent then, not at its next check."""
+        occurrence_ids, _stripe_account = self._committed_cycle(2)
+        with self.env.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["ofn.standing.order.occurrence"]._cron_confirm()
+        self._perform(self._pending_jobs(["_confirm_chunk"])[0])
+        later = fields.Datetime.now() + timedelta(hours=1)
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT cycle_id FROM ofn_standing_order_occurrence WHERE id = %s",
+                [occurrence_ids[0]],
+            )
+            cycle_id = cr.fetchone()[0]
+            cr.execute(
+                "UPDATE queue_job SET eta = %s WHERE identity_key = %s AND state = 'pending'"
+                " RETURNING uuid",
+                [later, f"ofn-summary-{cycle_id}-confirmation"],
+            )
+            [summary] = [row[0] for row in cr.fetchall()]
+        for job_uuid in self._pending_jobs(["_charge"]):
+            self._perform(job_uuid)
+
+        def eta():
+            with self.env.registry.cursor() as cr:
+                cr.execute("SELECT eta FROM queue_job WHERE uuid = %s", [summary])
+                return cr.fetchone()[0]
+
+        self.assertEqual(eta(), later, "charged, not yet booked: the summary still waits")
+        [booking] = self._pending_jobs(["_book_hub"])
+        self._perform(booking)
+
+        self.assertEqual(self._state(occurrence_ids)[0], ["paid"])
+        self.assertLessEqual(eta(), fields.Datetime.now(), "brought forward")
+        self._perform(summary)
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM mail_message WHERE model = 'ofn.order.cycle'"
+                " AND res_id = %s AND subject ILIKE %s",
+                [cycle_id, "%confirmed%"],
+            )
+            self.assertEqual(cr.fetchone()[0], 1, "the summary is sent")
 
     def test_the_same_charge_job_enqueued_twice_charges_once(self):
         [occurrence_id], stripe_account = self._committed_cycle(1)
