@@ -80,6 +80,7 @@ from ..const import (
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
+    SUMMARY_RECHECK_MAX_SECONDS,
 )
 from ..lookups import looked_up_once
 from .ofn_occurrence_lock import lock_before_closing
@@ -362,13 +363,14 @@ class OfnStandingOrderOccurrence(models.Model):
                 description=_("Book the card payments of %(hub)s", hub=hub.name),
             )._book_hub(hub.id)
 
-    def _enqueue_summary(self, stage):
-        """The hub's summary of the cycle's stage, sent once the stage's jobs are done."""
+    def _enqueue_summary(self, stage, eta=3):
+        """The hub's summary of the cycle's stage, sent once the stage's jobs are done (checked
+        ``eta`` seconds from now, then again until they are)."""
         for cycle in self.cycle_id:
             cycle.with_context(lang=cycle.company_id.ofn_lang()).with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-summary-{cycle.id}-{stage}",
-                eta=3,
+                eta=eta,
                 max_retries=0,
                 description=_("Summary of %(cycle)s", cycle=cycle.name),
             )._send_summary(stage)
@@ -385,9 +387,12 @@ class OfnStandingOrderOccurrence(models.Model):
         """A batch stage's job: the chunk, then the hub's summary when something changed."""
         before = [(o.state, o.needs_attention) for o in self]
         self._run_chunk(stage)
-        self.invalidate_recordset(["state", "needs_attention"])
+        self.invalidate_recordset(["state", "needs_attention", "next_charge_at"])
         if [(o.state, o.needs_attention) for o in self] != before:
-            self._enqueue_summary(summary)
+            # charges enqueued: their booking brings the summary forward once they are done
+            # (``_book``); until then it would only find them running
+            charging = any(o.state == "confirmed" and o.next_charge_at for o in self)
+            self._enqueue_summary(summary, eta=SUMMARY_RECHECK_MAX_SECONDS if charging else 3)
 
     def _run_chunk(self, stage):
         """Runs the batch ``stage`` on this chunk in one transaction; when it fails, each half

@@ -203,7 +203,14 @@ class StandingOrderChargeCommon(CycleCloseDriver, OfnWalletCommon):
     @staticmethod
     def _close(cycle):
         now = fields.Datetime.now()
-        cycle.write({"opens_at": now - timedelta(days=3), "closes_at": now - timedelta(minutes=1)})
+        # a cycle of the schedule closed within the same second opened a second before
+        # (a schedule's cycles open at different moments)
+        opens_at = now - timedelta(days=3)
+        while cycle.search_count(
+            [("schedule_id", "=", cycle.schedule_id.id), ("opens_at", "=", opens_at)], limit=1
+        ):
+            opens_at -= timedelta(seconds=1)
+        cycle.write({"opens_at": opens_at, "closes_at": now - timedelta(minutes=1)})
 
     def _placed_and_closed(self, *schedules):
         """Opens a cycle of each schedule, places its orders and closes it; returns the
