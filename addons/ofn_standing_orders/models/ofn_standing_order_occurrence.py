@@ -80,7 +80,7 @@ from ..const import (
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
-    SUMMARY_RECHECK_MAX_SECONDS,
+    SUMMARY_AFTER_CHARGES_SECONDS,
 )
 from ..lookups import looked_up_once
 from .ofn_occurrence_lock import lock_before_closing
@@ -363,6 +363,12 @@ class OfnStandingOrderOccurrence(models.Model):
                 description=_("Book the card payments of %(hub)s", hub=hub.name),
             )._book_hub(hub.id)
 
+    def _charge_outcome_known(self):
+        """A card payment of these occurrences ended (booked, failed, waiting for the customer's
+        bank): the hub's summary of the confirmation is sent once none is left running."""
+        self._enqueue_summary("confirmation")
+        self.cycle_id._send_summary_now_if_done("confirmation")
+
     def _enqueue_summary(self, stage, eta=3):
         """The hub's summary of the cycle's stage, sent once the stage's jobs are done (checked
         ``eta`` seconds from now, then again until they are)."""
@@ -389,10 +395,10 @@ class OfnStandingOrderOccurrence(models.Model):
         self._run_chunk(stage)
         self.invalidate_recordset(["state", "needs_attention", "next_charge_at"])
         if [(o.state, o.needs_attention) for o in self] != before:
-            # charges enqueued: their booking brings the summary forward once they are done
-            # (``_book``); until then it would only find them running
+            # charges enqueued: their outcomes bring the summary forward once they are all known
+            # (``_charge_outcome_known``); until then it would only find them running
             charging = any(o.state == "confirmed" and o.next_charge_at for o in self)
-            self._enqueue_summary(summary, eta=SUMMARY_RECHECK_MAX_SECONDS if charging else 3)
+            self._enqueue_summary(summary, eta=SUMMARY_AFTER_CHARGES_SECONDS if charging else 3)
 
     def _run_chunk(self, stage):
         """Runs the batch ``stage`` on this chunk in one transaction; when it fails, each half
@@ -956,7 +962,7 @@ class OfnStandingOrderOccurrence(models.Model):
                     self._enqueue_notification(
                         "ofn_standing_orders.mail_template_authentication_required"
                     )
-                self._enqueue_summary("confirmation")
+                self._charge_outcome_known()
         elif tx.state in ("error", "cancel") and self.state in (
             "confirmed",
             "awaiting_authentication",
@@ -999,7 +1005,7 @@ class OfnStandingOrderOccurrence(models.Model):
         )
         if not self.env.context.get("ofn_customer_present"):  # else told on the page
             self._enqueue_notification("ofn_standing_orders.mail_template_payment_failed")
-        self._enqueue_summary("confirmation")
+        self._charge_outcome_known()
         if last:
             self._flag_for_hub()
 
@@ -1254,7 +1260,7 @@ class OfnStandingOrderOccurrence(models.Model):
         paid = occurrences.filtered(lambda o: o.invoice_id.payment_state in ("paid", "in_payment"))
         paid.write({"state": "paid", "needs_attention": False})
         paid._enqueue_notification("ofn_standing_orders.mail_template_order_paid")
-        paid.cycle_id._send_summary_now_if_done("confirmation")
+        paid._charge_outcome_known()
 
     # === E-MAILS === #
 
