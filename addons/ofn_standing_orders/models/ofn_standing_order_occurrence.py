@@ -339,7 +339,9 @@ class OfnStandingOrderOccurrence(models.Model):
         """One job per occurrence and attempt: enqueuing the same one twice makes one job."""
         for occurrence in self:
             attempt = occurrence.charge_attempts + (0 if occurrence.charge_unknown_since else 1)
-            occurrence.with_context(lang=occurrence.company_id.ofn_lang()).with_delay(
+            hub = occurrence.company_id
+            # in the hub's company and language (the hub is the company of what the job makes)
+            occurrence.with_company(hub).with_context(lang=hub.ofn_lang()).with_delay(
                 channel="root.ofn.charge",
                 # ahead of the batch jobs waiting: a confirmed order is charged before more
                 # are confirmed (the customer is charged soon after the close, and the charge's
