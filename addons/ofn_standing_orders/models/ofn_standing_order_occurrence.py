@@ -358,7 +358,11 @@ class OfnStandingOrderOccurrence(models.Model):
         """The charged occurrences of each hub are booked together a little later: every charge
         of the hub until then joins the same job."""
         for hub in self.company_id:
-            self.browse().with_context(lang=hub.ofn_lang()).with_delay(
+            # a charge's job runs in its hub's company and language (``_enqueue_charges``): the
+            # hub's language is not read again for each of its charges
+            charge_job = self.env.context.get("job_uuid") and self.env.company == hub
+            lang = self.env.lang if charge_job else hub.ofn_lang()
+            self.browse().with_context(lang=lang).with_delay(
                 channel="root.ofn.batch",
                 identity_key=f"ofn-book-{hub.id}",
                 eta=BOOKING_DELAY_SECONDS,

@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import format_amount, format_datetime
 
 from odoo.addons.ofn_stripe_connect.tests.common import new_hub_manager
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import OneHubChargeHttpCase
 
@@ -148,6 +149,29 @@ class TestLanguages(OneHubChargeHttpCase):
         english = "There was not enough money on the card, or its spending limit was reached."
         self.assertIn(_tr("es_ES", english), page)
         self.assertNotIn(english, page)
+
+    def test_a_french_hubs_charge_and_booking_jobs_are_in_french(self):
+        """The jobs a French hub's close enqueues run in French and are described in French:
+        its charges, and the booking its charges enqueue (from a charge job, in the charge's
+        language, not read again)."""
+        self.hub.partner_id.lang = "fr_FR"
+        chloe = self._customer_in("Chloe Jobs", "es_ES", "Europe/Madrid")
+        self._standing(chloe, self.schedule, [(self.veg_box, 1)])
+        self._placed_and_closed(self.schedule)
+        occurrences = self.env["ofn.standing.order.occurrence"]
+        with trap_jobs() as trap:
+            occurrences._cron_confirm()
+            [confirm] = trap.enqueued_jobs
+            confirm.perform()
+            [charge] = [job for job in trap.enqueued_jobs if job.method_name == "_charge"]
+            charge.perform()
+            [booking] = [job for job in trap.enqueued_jobs if job.method_name == "_book_hub"]
+
+        self.assertEqual(charge.recordset.env.lang, "fr_FR")
+        self.assertEqual(charge.recordset.env.company, self.hub)
+        self.assertEqual(booking.recordset.env.lang, "fr_FR")
+        booking_text = _tr("fr_FR", "Book the card payments of %(hub)s")
+        self.assertEqual(booking.description, booking_text % {"hub": self.hub.name})
 
     def test_a_german_manager_reads_the_hub_summary_in_german(self):
         self.manager.lang = "de_DE"
