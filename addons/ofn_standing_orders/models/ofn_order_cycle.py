@@ -211,8 +211,9 @@ class OfnOrderCycle(models.Model):
         return running, len(charging or ())
 
     def _send_summary_now_if_done(self, stage):
-        """The stage's last work just ended (the last payments booked): its summary, waiting
-        to check again later, is sent now rather than when it would have checked."""
+        """Work of the stage just ended (a charge's outcome: booked, failed, waiting for the
+        customer's bank): once nothing of it is left running, its summary, waiting to check
+        again later, is sent now rather than when it would have checked."""
         for cycle in self:
             if any(cycle._stage_still_running(stage)):
                 continue

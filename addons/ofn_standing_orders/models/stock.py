@@ -18,6 +18,7 @@ class ProcurementGroup(models.Model):
 
     @api.model
     def run(self, procurements, raise_user_error=True):
+        """Override of `stock`: a batch of procurements (``looked_up_once``)."""
         with looked_up_once(self.env):
             return super().run(procurements, raise_user_error=raise_user_error)
 
