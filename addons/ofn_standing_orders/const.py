@@ -76,9 +76,9 @@ BOOKING_DELAY_SECONDS = 4
 # little is left, after at most this long while much is.
 SUMMARY_RECHECK_MAX_SECONDS = 30
 # A confirmation whose charges run is summed up when their outcomes are known (the last ones
-# booked, failed or waiting for the customer's bank bring the summary forward); its summary checks
-# by itself after this long only in case none did.
-SUMMARY_AFTER_CHARGES_SECONDS = 120
+# booked, failed or waiting for the customer's bank bring the summary forward); it checks by
+# itself after this long too, and again until the stage is done.
+SUMMARY_AFTER_CHARGES_SECONDS = 30
 
 # What the documents the engine creates (orders, deliveries, invoices, payments) do without:
 # tracking messages nobody reads, "created from" notes (the document's origin field and smart
@@ -195,6 +195,9 @@ CHARGE_REFERENCE = "OFN-SO{occurrence}-{attempt}"
 
 # queue_job's priority of a charge job (lower runs first; queue_job's default is 10).
 CHARGE_JOB_PRIORITY = 5
+# ... and of a booking job: the payments taken are booked before more orders are confirmed (a
+# close's booking does not wait for every chunk of every hub)
+BOOKING_JOB_PRIORITY = 7
 
 # A card payment whose answer never came back (or that Stripe asked to slow down) is asked again,
 # with the same idempotency key, this many minutes later...

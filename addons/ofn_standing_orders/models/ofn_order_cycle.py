@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -215,8 +217,12 @@ class OfnOrderCycle(models.Model):
         customer's bank): once nothing of it is left running, its summary, waiting to check
         again later, is sent now rather than when it would have checked."""
         for cycle in self:
-            if any(cycle._stage_still_running(stage)):
+            running, charging = cycle._stage_still_running(stage)
+            if running:
                 continue
+            # payments still to book are another job's, booking at the same time: the summary
+            # looks a few seconds later
+            when = fields.Datetime.now() + timedelta(seconds=3 if charging else 0)
             waiting = (
                 self.env["queue.job"]
                 .sudo()
@@ -224,11 +230,11 @@ class OfnOrderCycle(models.Model):
                     [
                         ("identity_key", "=", f"ofn-summary-{cycle.id}-{stage}"),
                         ("state", "=", "pending"),
-                        ("eta", ">", fields.Datetime.now()),
+                        ("eta", ">", when),
                     ]
                 )
             )
-            waiting.write({"eta": fields.Datetime.now()})
+            waiting.write({"eta": when})
 
     def _summary_problems(self, stage):
         """[(title, [line])] for each kind of problem of the stage, in a fixed order (the

@@ -66,6 +66,7 @@ from odoo.addons.queue_job.job import identity_exact
 
 from ..const import (
     BOOKING_DELAY_SECONDS,
+    BOOKING_JOB_PRIORITY,
     CHARGE_JOB_PRIORITY,
     CHARGE_REFERENCE,
     CHARGE_REPLAY_WINDOW_HOURS,
@@ -366,6 +367,7 @@ class OfnStandingOrderOccurrence(models.Model):
                 channel="root.ofn.batch",
                 identity_key=f"ofn-book-{hub.id}",
                 eta=BOOKING_DELAY_SECONDS,
+                priority=BOOKING_JOB_PRIORITY,
                 description=_("Book the card payments of %(hub)s", hub=hub.name),
             )._book_hub(hub.id)
 
