@@ -75,10 +75,6 @@ BOOKING_DELAY_SECONDS = 4
 # A hub's summary of a stage waits for the stage's jobs: it looks again after a few seconds when
 # little is left, after at most this long while much is.
 SUMMARY_RECHECK_MAX_SECONDS = 30
-# A confirmation whose charges run is summed up when their outcomes are known (the last ones
-# booked, failed or waiting for the customer's bank bring the summary forward); it checks by
-# itself after this long too, and again until the stage is done.
-SUMMARY_AFTER_CHARGES_SECONDS = 30
 
 # What the documents the engine creates (orders, deliveries, invoices, payments) do without:
 # tracking messages nobody reads, "created from" notes (the document's origin field and smart

@@ -81,7 +81,7 @@ from ..const import (
     OCCURRENCE_STATES,
     OPEN_OCCURRENCE_STATES,
     SKIPPABLE_STATES,
-    SUMMARY_AFTER_CHARGES_SECONDS,
+    SUMMARY_RECHECK_MAX_SECONDS,
 )
 from ..lookups import looked_up_once
 from .ofn_occurrence_lock import lock_before_closing
@@ -404,9 +404,10 @@ class OfnStandingOrderOccurrence(models.Model):
         self.invalidate_recordset(["state", "needs_attention", "next_charge_at"])
         if [(o.state, o.needs_attention) for o in self] != before:
             # charges enqueued: their outcomes bring the summary forward once they are all known
-            # (``_charge_outcome_known``); until then it would only find them running
+            # (``_charge_outcome_known``); until then it would only find them running, so its
+            # first check is as late as its later ones
             charging = any(o.state == "confirmed" and o.next_charge_at for o in self)
-            self._enqueue_summary(summary, eta=SUMMARY_AFTER_CHARGES_SECONDS if charging else 3)
+            self._enqueue_summary(summary, eta=SUMMARY_RECHECK_MAX_SECONDS if charging else 3)
 
     def _run_chunk(self, stage):
         """Runs the batch ``stage`` on this chunk in one transaction; when it fails, each half
